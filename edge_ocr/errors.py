@@ -1,0 +1,17 @@
+"""Error types that carry a message fit to show an operator as is."""
+
+
+class EdgeOcrError(Exception):
+    """Base for every error edge_ocr reports to a user."""
+
+
+class ModelError(EdgeOcrError):
+    """A model file is missing, corrupt, or does not match its manifest."""
+
+
+class ImageError(EdgeOcrError):
+    """An input file cannot be read as an image or document."""
+
+
+class ConfigError(EdgeOcrError):
+    """A setting is unknown or has a bad value."""
