@@ -1,0 +1,47 @@
+"""The `edge-ocr` command: one module per subcommand, dispatched from an explicit table."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from edge_ocr import __version__
+
+# subcommand -> (module under edge_ocr.cli, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "scan": ("scan", "read text from images, TIFF pages and PDFs"),
+    "eval": ("evaluate", "score OCR against ground-truth folders (IMAGE + IMAGE.gt.txt)"),
+    "bench": ("bench", "measure this device: model load, per-stage latency, frames per minute"),
+    "models": ("models", "list and verify the shipped model packs"),
+}
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand's arguments registered."""
+    parser = argparse.ArgumentParser(prog="edge-ocr", description="Offline OCR for field devices.")
+    parser.add_argument("--version", action="version", version=f"edge-ocr {__version__}")
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        mod = importlib.import_module(f"edge_ocr.cli.{module}")
+        sub = subs.add_parser(name, help=help_text, description=help_text)
+        mod.add_arguments(sub)
+        sub.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 1 some inputs failed, 2 usage or setup error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args._run(args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK

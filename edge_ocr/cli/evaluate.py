@@ -1,0 +1,160 @@
+"""`edge-ocr eval DIR...`: word precision/recall/F1, one-line CER and time per image, per folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edge_ocr.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from edge_ocr.cli.common import Progress, add_engine_arguments, open_engine
+from edge_ocr.documents import SUPPORTED_SUFFIXES
+from edge_ocr.evaluation import WordScore, cer, word_score
+from edge_ocr.reader import FileFailure, read_file
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `eval`."""
+    parser.add_argument("folders", nargs="+", type=Path, metavar="DIR")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--show-errors", action="store_true", help="print each image's missed words")
+    parser.add_argument("--no-progress", action="store_true")
+    add_engine_arguments(parser)
+
+
+def ground_truth_for(image: Path) -> Path | None:
+    """IMAGE.gt.txt next to the image: either name.ext.gt.txt or name.gt.txt."""
+    for candidate in (image.with_name(image.name + ".gt.txt"), image.with_suffix(".gt.txt")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def find_samples(folders: list[Path]) -> dict[Path, list[tuple[Path, Path]]]:
+    """(image, ground truth) pairs grouped by the folder that holds them."""
+    groups: dict[Path, list[tuple[Path, Path]]] = defaultdict(list)
+    for folder in folders:
+        files = sorted(folder.rglob("*")) if folder.is_dir() else [folder]
+        for path in files:
+            if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
+                gt = ground_truth_for(path)
+                if gt is not None:
+                    groups[path.parent].append((path, gt))
+    return dict(groups)
+
+
+@dataclass
+class FolderReport:
+    """Accumulated scores of one folder."""
+
+    folder: str
+    words: WordScore = field(default_factory=lambda: WordScore(0, 0, 0))
+    cers: list[float] = field(default_factory=list)
+    times_ms: list[float] = field(default_factory=list)
+    failures: int = 0
+
+    def add(self, other: FolderReport) -> None:
+        """Fold another folder into this one (for the overall line)."""
+        self.words = self.words + other.words
+        self.cers += other.cers
+        self.times_ms += other.times_ms
+        self.failures += other.failures
+
+    def to_dict(self) -> dict:
+        """Figures as printed, for benchmarks to consume."""
+        w = self.words
+        return {
+            "folder": self.folder,
+            "images": len(self.times_ms),
+            "failures": self.failures,
+            "precision": round(w.precision, 4),
+            "recall": round(w.recall, 4),
+            "f1": round(w.f1, 4),
+            "cer": round(statistics.fmean(self.cers), 4) if self.cers else None,
+            "cer_images": len(self.cers),
+            "ms_mean": round(statistics.fmean(self.times_ms), 1) if self.times_ms else None,
+            "ms_median": round(statistics.median(self.times_ms), 1) if self.times_ms else None,
+        }
+
+
+def _format_row(d: dict) -> str:
+    cer_text = f"{d['cer']:.3f} ({d['cer_images']})" if d["cer"] is not None else "-"
+    ms = f"{d['ms_mean']:.0f}" if d["ms_mean"] is not None else "-"
+    return (
+        f"{d['folder'][-38:]:<38} {d['images']:>6} {d['precision']:>6.3f} {d['recall']:>6.3f} "
+        f"{d['f1']:>6.3f} {cer_text:>12} {ms:>8} {d['failures']:>5}"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate each folder and print per-folder and overall figures."""
+    missing = [f for f in args.folders if not f.exists()]
+    if missing:
+        print(f"edge-ocr: no such folder: {', '.join(map(str, missing))}", file=sys.stderr)
+        return EXIT_USAGE
+    groups = find_samples(args.folders)
+    if not groups:
+        print("edge-ocr: no IMAGE + IMAGE.gt.txt pairs found", file=sys.stderr)
+        return EXIT_FAILED
+    engine = open_engine(args)
+    if engine is None:
+        return EXIT_USAGE
+    total = sum(len(v) for v in groups.values())
+    progress = Progress(total, not args.no_progress)
+    reports = []
+    for folder, samples in sorted(groups.items()):
+        report = FolderReport(str(folder))
+        for image, gt_path in samples:
+            expected = gt_path.read_text(encoding="utf-8")
+            t = time.perf_counter()
+            pages = list(read_file(engine.pipeline, image))
+            elapsed = (time.perf_counter() - t) * 1000
+            progress.step(image.name)
+            if any(isinstance(p, FileFailure) for p in pages):
+                report.failures += 1
+                continue
+            text = "\n".join(p.text for p in pages if not isinstance(p, FileFailure))
+            score = word_score(text, expected)
+            report.words = report.words + score
+            report.times_ms.append(elapsed)
+            gt_lines = [line for line in expected.splitlines() if line.strip()]
+            if len(gt_lines) == 1:
+                report.cers.append(cer(text, gt_lines[0]))
+            if args.show_errors and score.matched < score.expected:
+                progress.close()
+                print(
+                    f"{image}: F1 {score.f1:.3f}\n  read: {text!r}\n  want: {expected.strip()!r}",
+                    file=sys.stderr,
+                )
+        reports.append(report)
+    progress.close()
+    overall = FolderReport("overall")
+    for r in reports:
+        overall.add(r)
+    rows = [r.to_dict() for r in reports]
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "pack": engine.pack.name,
+                    "variant": engine.pack.variant,
+                    "folders": rows,
+                    "overall": overall.to_dict(),
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(f"pack {engine.pack.name} ({engine.pack.variant}), runtime {engine.runtime}")
+        print(
+            f"{'folder':<38} {'images':>6} {'P':>6} {'R':>6} {'F1':>6} "
+            f"{'CER (n)':>12} {'ms/img':>8} {'fail':>5}"
+        )
+        for d in [*rows, overall.to_dict()]:
+            print(_format_row(d))
+    return EXIT_FAILED if overall.failures else EXIT_OK

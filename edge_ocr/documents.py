@@ -1,0 +1,170 @@
+"""Turn input files (JPEG, PNG, TIFF pages, BMP, WebP, PDF) into upright BGR page images."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+from edge_ocr.errors import ImageError
+from edge_ocr.results import TextLine
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
+PDF_SUFFIXES = {".pdf"}
+SUPPORTED_SUFFIXES = IMAGE_SUFFIXES | PDF_SUFFIXES
+DEFAULT_MAX_PIXELS = 60_000_000  # a 48 MP phone photo fits; a 20000x20000 bomb does not
+PDF_DPI = 200
+
+
+@dataclass
+class PageImage:
+    """One page to read: pixels, or (for PDF pages with a text layer) the text itself."""
+
+    source: str
+    page: int  # 1-based
+    width: int
+    height: int
+    image: np.ndarray | None  # BGR uint8, None when the text layer is used and no pixels were needed
+    text_lines: list[TextLine] | None = None
+
+
+def _to_bgr(frame: Image.Image) -> np.ndarray:
+    """Any Pillow mode to 8-bit BGR; transparency is flattened onto white, 16-bit is rescaled."""
+    if frame.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(frame, dtype=np.float32)
+        top = float(arr.max()) or 1.0
+        gray = np.clip(arr * (255.0 / top), 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+    if frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):
+        rgba = frame.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        frame = Image.alpha_composite(white, rgba)
+    rgb = np.asarray(frame.convert("RGB"))
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def _check_size(name: str, img: Image.Image, max_pixels: int) -> Image.Image:
+    """Refuse (or, for JPEG, decode reduced) images that would exhaust memory."""
+    w, h = img.size
+    if w * h <= max_pixels:
+        return img
+    if img.format == "JPEG":
+        factor = 1
+        while (w // factor) * (h // factor) > max_pixels and factor < 8:
+            factor *= 2
+        img.draft("RGB", (w // factor, h // factor))
+        if img.size[0] * img.size[1] <= max_pixels:
+            return img
+    raise ImageError(
+        f"{name}: image is {w}x{h} ({w * h / 1e6:.0f} MP), above the limit of "
+        f"{max_pixels / 1e6:.0f} MP (max_image_pixels); downscale it first"
+    )
+
+
+def decode_image(
+    data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS
+) -> list[np.ndarray]:
+    """Decode every frame (TIFF pages) of an image, upright per its EXIF orientation."""
+    if not data:
+        raise ImageError(f"{name}: file is empty")
+    try:
+        img = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: not a supported image (JPEG, PNG, TIFF, BMP, WebP) or PDF") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"{name}: image too large to decode safely ({exc})") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ImageError(f"{name}: cannot decode image: {exc}") from None
+    frames = []
+    try:
+        for index, frame in enumerate(ImageSequence.Iterator(img)):
+            frame = _check_size(f"{name} page {index + 1}", frame, max_pixels)
+            frame.load()
+            frames.append(_to_bgr(ImageOps.exif_transpose(frame)))
+    except ImageError:
+        raise
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageError(f"{name}: cannot decode image (truncated or corrupt?): {exc}") from None
+    if not frames:
+        raise ImageError(f"{name}: image has no frames")
+    return frames
+
+
+def _pdf_text_lines(page, scale: float, height_px: int) -> list[TextLine]:
+    """Lines of a PDF page's own text layer, with boxes in rendered-pixel coordinates."""
+    textpage = page.get_textpage()
+    lines: list[TextLine] = []
+    for i in range(textpage.count_rects()):
+        left, bottom, right, top = textpage.get_rect(i)
+        text = " ".join(textpage.get_text_bounded(left, bottom, right, top).split())
+        if not text:
+            continue
+        x0, x1 = left * scale, right * scale
+        y0, y1 = height_px - top * scale, height_px - bottom * scale
+        lines.append(TextLine(text, 1.0, ((x0, y0), (x1, y0), (x1, y1), (x0, y1))))
+    return lines
+
+
+def iter_pdf_pages(
+    path: Path, dpi: int = PDF_DPI, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Iterator[PageImage]:
+    """PDF pages: the text layer where the page has one, else the page rasterised for OCR."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        raise ImageError(f"{path}: cannot open PDF: {exc}") from None
+    try:
+        for index in range(len(pdf)):
+            page = pdf[index]
+            w_pt, h_pt = page.get_size()
+            scale = dpi / 72.0
+            if w_pt * h_pt * scale * scale > max_pixels:
+                scale = (max_pixels / (w_pt * h_pt)) ** 0.5
+            width, height = round(w_pt * scale), round(h_pt * scale)
+            lines = _pdf_text_lines(page, scale, height) if page.get_rotation() == 0 else []
+            if sum(len(line.text) for line in lines) >= 8:
+                yield PageImage(str(path), index + 1, width, height, None, lines)
+                continue
+            bitmap = page.render(scale=scale)
+            rgb = bitmap.to_numpy()[:, :, :3]
+            bgr = np.ascontiguousarray(rgb[:, :, ::-1]) if bitmap.rev_byteorder else np.ascontiguousarray(rgb)
+            yield PageImage(str(path), index + 1, bgr.shape[1], bgr.shape[0], bgr)
+    finally:
+        pdf.close()
+
+
+def iter_file_pages(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterator[PageImage]:
+    """All pages of one input file, whatever its format."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(5)
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if head == b"%PDF-" or path.suffix.lower() in PDF_SUFFIXES:
+        yield from iter_pdf_pages(path, max_pixels=max_pixels)
+        return
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    for index, image in enumerate(decode_image(data, str(path), max_pixels)):
+        yield PageImage(str(path), index + 1, image.shape[1], image.shape[0], image)
+
+
+def expand_inputs(paths: Iterable[Path]) -> list[Path]:
+    """Files as given, and folders expanded (recursively, sorted) to their supported files."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(
+                p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+            )
+        else:
+            out.append(path)
+    return out

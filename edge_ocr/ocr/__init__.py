@@ -1,0 +1,1 @@
+"""Text detection and recognition: framework-free stages around one small runtime interface."""

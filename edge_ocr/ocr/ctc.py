@@ -1,0 +1,71 @@
+"""Greedy CTC decoding with an optional character allow-list applied inside the decode."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def parse_allowlist(spec: str) -> set[str]:
+    """Expand 'A-Z0-9-' style specs: ranges between two characters, a lone '-' is literal."""
+    chars: set[str] = set()
+    i = 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            lo, hi = spec[i], spec[i + 2]
+            if ord(lo) > ord(hi):
+                raise ValueError(f"allow-list range {lo}-{hi} is reversed")
+            chars.update(chr(c) for c in range(ord(lo), ord(hi) + 1))
+            i += 3
+        else:
+            chars.add(spec[i])
+            i += 1
+    return chars
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Text of one line with its confidence (mean probability of the emitted characters)."""
+
+    text: str
+    confidence: float
+
+
+class CTCDecoder:
+    """Map per-frame class probabilities to text; class 0 is the CTC blank."""
+
+    def __init__(self, charset: list[str], allowlist: str | None = None) -> None:
+        self.charset = charset
+        self._columns: np.ndarray | None = None
+        if allowlist:
+            allowed = parse_allowlist(allowlist)
+            cols = [0] + [i for i, c in enumerate(charset) if i > 0 and c in allowed]
+            missing = allowed - {charset[i] for i in cols[1:]}
+            if len(cols) == 1:
+                raise ValueError(f"no character of the allow-list {allowlist!r} is in the model")
+            if missing:
+                shown = "".join(sorted(missing))
+                raise ValueError(f"allow-list characters not in the model dictionary: {shown!r}")
+            self._columns = np.asarray(cols, dtype=np.int64)
+
+    def decode(self, probs: np.ndarray) -> Decoded:
+        """Best path: argmax per frame (over allowed classes), collapse repeats, drop blanks."""
+        if probs.ndim != 2 or probs.shape[1] != len(self.charset):
+            raise ValueError(f"probabilities {probs.shape} do not match {len(self.charset)} classes")
+        if self._columns is not None:
+            sub = probs[:, self._columns]
+            best_sub = sub.argmax(axis=1)
+            best = self._columns[best_sub]
+            best_p = sub[np.arange(len(sub)), best_sub]
+        else:
+            best = probs.argmax(axis=1)
+            best_p = probs[np.arange(len(probs)), best]
+        keep = best != 0
+        keep[1:] &= best[1:] != best[:-1]
+        idx = best[keep]
+        if idx.size == 0:
+            return Decoded("", 0.0)
+        text = "".join(self.charset[i] for i in idx)
+        return Decoded(re.sub(r"\s+", " ", text).strip(), float(best_p[keep].mean()))

@@ -1,0 +1,108 @@
+"""Run a model file behind one tiny interface, so stages never import an inference runtime."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from edge_ocr.errors import ModelError
+
+
+class Session(Protocol):
+    """A loaded model: takes one NHWC float32 batch, returns the first output."""
+
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray: ...
+
+
+class TFLiteSession:
+    """A LiteRT / tflite-runtime interpreter with fixed (static) input and output tensors."""
+
+    def __init__(self, path: Path, threads: int, interpreter_cls: type) -> None:
+        try:
+            self._interp = interpreter_cls(model_path=str(path), num_threads=threads)
+            self._interp.allocate_tensors()
+        except (ValueError, RuntimeError, SystemError) as exc:
+            raise ModelError(f"model file {path}: the runtime cannot load it: {exc}") from exc
+        inp = self._interp.get_input_details()[0]
+        out = self._interp.get_output_details()[0]
+        self._in_index = inp["index"]
+        self._out_index = out["index"]
+        self.input_shape = tuple(int(d) for d in inp["shape"])
+        self.output_shape = tuple(int(d) for d in out["shape"])
+        self.path = path
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        if batch.shape != self.input_shape:
+            raise ValueError(f"{self.path.name}: input {batch.shape} != model {self.input_shape}")
+        self._interp.set_tensor(self._in_index, np.ascontiguousarray(batch, dtype=np.float32))
+        self._interp.invoke()
+        return self._interp.get_tensor(self._out_index).copy()
+
+
+class OnnxSession:
+    """onnxruntime on the original ONNX file: for development comparisons, never on a device."""
+
+    def __init__(self, path: Path, threads: int, input_shape: tuple[int, ...]) -> None:
+        import onnxruntime as ort  # development-only dependency
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        self._sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self._name = self._sess.get_inputs()[0].name
+        self.input_shape = input_shape
+        self.path = path
+        self.output_shape = tuple(self(np.zeros(input_shape, dtype=np.float32)).shape)
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        out = self._sess.run(None, {self._name: np.ascontiguousarray(batch.transpose(0, 3, 1, 2))})
+        result = out[0]
+        if result.ndim == 4 and result.shape[1] == 1:  # NCHW probability map -> NHWC
+            result = result.transpose(0, 2, 3, 1)
+        return result
+
+
+def _interpreter_from(module: str) -> type:
+    """Import an Interpreter class, so a missing runtime is a clear error, not a crash."""
+    return importlib.import_module(module).Interpreter
+
+
+# Registered explicitly: name -> module that provides a TFLite-compatible Interpreter.
+INTERPRETERS: dict[str, str] = {
+    "litert": "ai_edge_litert.interpreter",
+    "tflite_runtime": "tflite_runtime.interpreter",
+}
+
+
+def resolve_interpreter(runtime: str = "auto") -> tuple[str, type]:
+    """Pick the TFLite runtime: LiteRT first, tflite-runtime as the fallback."""
+    runtime = os.environ.get("EDGE_OCR_RUNTIME", runtime)
+    names = list(INTERPRETERS) if runtime == "auto" else [runtime]
+    errors = []
+    for name in names:
+        if name not in INTERPRETERS:
+            raise ModelError(f"unknown runtime {name!r}; choose one of auto, {', '.join(INTERPRETERS)}")
+        try:
+            return name, _interpreter_from(INTERPRETERS[name])
+        except ImportError as exc:
+            errors.append(f"{INTERPRETERS[name]}: {exc}")
+    raise ModelError(
+        "no TFLite runtime is installed (pip install ai-edge-litert, or tflite-runtime): " + "; ".join(errors)
+    )
+
+
+SessionFactory = Callable[[Path, int], Session]
+
+
+def tflite_factory(runtime: str = "auto") -> tuple[str, SessionFactory]:
+    """A factory that opens model files with the chosen TFLite runtime."""
+    name, cls = resolve_interpreter(runtime)
+    return name, lambda path, threads: TFLiteSession(path, threads, cls)

@@ -1,0 +1,57 @@
+"""Read whole files page by page with one pipeline: shared by `scan`, `eval` and the daemon."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge_ocr.documents import DEFAULT_MAX_PIXELS, PageImage, iter_file_pages
+from edge_ocr.errors import ImageError
+from edge_ocr.ocr.pipeline import OcrOptions, OcrPipeline
+from edge_ocr.results import PageResult
+
+
+@dataclass
+class FileFailure:
+    """An input that could not be read, with the reason to show the user."""
+
+    source: str
+    reason: str
+
+
+def read_page(pipeline: OcrPipeline, page: PageImage, options: OcrOptions | None = None) -> PageResult:
+    """OCR a page image, or take a PDF page's own text layer as it is."""
+    if page.text_lines is not None:
+        return PageResult(
+            page.source,
+            page.page,
+            page.width,
+            page.height,
+            list(page.text_lines),
+            {"total": 0.0},
+            0,
+            "pdf-text",
+        )
+    assert page.image is not None
+    return pipeline.read(page.image, page.source, page.page, options)
+
+
+def read_file(
+    pipeline: OcrPipeline,
+    path: Path,
+    options: OcrOptions | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Iterator[PageResult | FileFailure]:
+    """Every page of a file as a result; a decoding problem becomes one FileFailure."""
+    try:
+        for page in iter_file_pages(path, max_pixels):
+            t = time.perf_counter()
+            result = read_page(pipeline, page, options)
+            result.timings_ms.setdefault("total", (time.perf_counter() - t) * 1000)
+            yield result
+    except ImageError as exc:
+        yield FileFailure(str(path), str(exc))
+    except MemoryError:
+        yield FileFailure(str(path), "out of memory while reading; lower max_image_pixels")
