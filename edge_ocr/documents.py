@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,9 +60,13 @@ def _check_size(name: str, img: Image.Image, max_pixels: int) -> Image.Image:
         img.draft("RGB", (w // factor, h // factor))
         if img.size[0] * img.size[1] <= max_pixels:
             return img
-    raise ImageError(
-        f"{name}: image is {w}x{h} ({w * h / 1e6:.0f} MP), above the limit of "
-        f"{max_pixels / 1e6:.0f} MP (max_image_pixels); downscale it first"
+    raise _too_large(name, f"{w}x{h} ({w * h / 1e6:.0f} MP)", max_pixels)
+
+
+def _too_large(name: str, size: str, max_pixels: int) -> ImageError:
+    return ImageError(
+        f"{name}: image is {size}, above the limit of {max_pixels / 1e6:.0f} MP "
+        "(max_image_pixels); downscale it first"
     )
 
 
@@ -75,8 +80,10 @@ def decode_image(
         img = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise ImageError(f"{name}: not a supported image (JPEG, PNG, TIFF, BMP, WebP) or PDF") from None
-    except Image.DecompressionBombError as exc:
-        raise ImageError(f"{name}: image too large to decode safely ({exc})") from None
+    except Image.DecompressionBombError as exc:  # Pillow's own guard fires first for huge images
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "too large"
+        raise _too_large(name, size, max_pixels) from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"{name}: cannot decode image: {exc}") from None
     frames = []

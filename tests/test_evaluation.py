@@ -1,0 +1,32 @@
+"""Word-level scores and CER."""
+
+import pytest
+
+from edge_ocr.evaluation import cer, levenshtein, word_score, words
+
+
+def test_words_strip_surrounding_punctuation_only():
+    assert words("Hello, world! SN:4F-22 (x)") == ["Hello", "world", "SN:4F-22", "x"]
+
+
+def test_word_score_is_an_order_independent_multiset():
+    s = word_score("fox the the quick", "the quick fox")
+    assert (s.matched, s.predicted, s.expected) == (3, 4, 3)
+    assert s.precision == pytest.approx(0.75) and s.recall == 1.0
+    assert s.f1 == pytest.approx(2 * 0.75 / 1.75)
+
+
+def test_scores_add_up_over_images():
+    total = word_score("a b", "a b") + word_score("c", "d")
+    assert (total.matched, total.predicted, total.expected) == (2, 3, 3)
+
+
+def test_empty_prediction_and_truth():
+    assert word_score("", "").f1 == 1.0
+    assert word_score("", "a").f1 == 0.0
+
+
+def test_levenshtein_and_cer():
+    assert levenshtein("kitten", "sitting") == 3
+    assert cer("AB12  CDE", "AB12 CDE") == 0.0
+    assert cer("AB12 CDF", "AB12 CDE") == pytest.approx(1 / 8)
