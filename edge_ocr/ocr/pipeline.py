@@ -142,8 +142,12 @@ class OcrPipeline:
             flipped = [False]
         timings["recognise"] = (time.perf_counter() - t) * 1000
 
+        # most lines upside down: the page itself is turned 180 degrees; read it in that order
+        work_h, work_w = work.shape[:2]
+        upside_down = opts.detect_rotation and len(flipped) >= 2 and sum(flipped) > len(flipped) / 2
+        frame = [_unrotate_points(q, 180, work_w, work_h) for q in quads] if upside_down else quads
         lines = []
-        for i in reading_order(quads):
+        for i in reading_order(frame):
             if not decoded[i].text or decoded[i].confidence < opts.min_confidence:
                 continue
             quad = np.roll(quads[i], 2, axis=0) if i < len(flipped) and flipped[i] else quads[i]
@@ -151,7 +155,8 @@ class OcrPipeline:
             polygon = tuple((float(px), float(py)) for px, py in pts)
             lines.append(TextLine(decoded[i].text, decoded[i].confidence, polygon))
         timings["total"] = (time.perf_counter() - t_start) * 1000
-        return PageResult(source, page, full_w, full_h, lines, timings, rotation)
+        reported = (rotation + 180) % 360 if upside_down else rotation
+        return PageResult(source, page, full_w, full_h, lines, timings, reported)
 
     def _single_line(
         self,

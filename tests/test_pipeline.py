@@ -1,0 +1,121 @@
+"""The whole OCR pipeline on the real TFLite models, on images rendered here."""
+
+import cv2
+import numpy as np
+import pytest
+
+from edge_ocr.evaluation import cer, word_score
+from edge_ocr.ocr.pipeline import OcrOptions
+from tests.imaging import photo_degrade, place, render_lines, tight_line
+
+pytestmark = pytest.mark.engine
+
+LABEL = ["ACME LOGISTICS GMBH", "PART NO 4471-AX2", "SN 7F3K-22981", "QTY 24 EA 12.5 kg"]
+
+
+def texts(result):
+    return [line.text for line in result.lines]
+
+
+def squeezed(lines):
+    """Lines without spaces: for tests about geometry, not about word spacing."""
+    return ["".join(line.split()) for line in lines]
+
+
+def test_clean_label_is_read_exactly_in_reading_order(pipeline):
+    result = pipeline.read(render_lines(LABEL))
+    assert texts(result) == LABEL
+    assert all(line.confidence > 0.9 for line in result.lines)
+    assert set(result.timings_ms) >= {"detect", "classify", "recognise", "total"}
+
+
+def test_photo_of_label_reads_most_words(pipeline):
+    img = photo_degrade(place((700, 900), render_lines(LABEL, size=30), (120, 150)), seed=3)
+    score = word_score("\n".join(texts(pipeline.read(img))), "\n".join(LABEL))
+    assert score.f1 >= 0.8, texts(pipeline.read(img))
+
+
+def test_polygons_are_in_original_pixels(pipeline):
+    card = render_lines(["DOCK 4"], size=40)
+    img = place((600, 800), card, (400, 300))
+    (line,) = pipeline.read(img).lines
+    xs, ys = [p[0] for p in line.polygon], [p[1] for p in line.polygon]
+    assert 400 <= min(xs) and max(xs) <= 400 + card.shape[1]
+    assert 300 <= min(ys) and max(ys) <= 300 + card.shape[0]
+
+
+@pytest.mark.parametrize(
+    "turn,rotation", [(cv2.ROTATE_90_CLOCKWISE, 90), (cv2.ROTATE_90_COUNTERCLOCKWISE, 270)]
+)
+def test_page_turned_sideways_is_detected_and_read(pipeline, turn, rotation):
+    page = render_lines(LABEL + ["LOT 2026-11-04"], size=30)
+    result = pipeline.read(cv2.rotate(page, turn))
+    assert result.rotation == rotation
+    assert squeezed(texts(result)) == squeezed(LABEL + ["LOT 2026-11-04"])
+    h, w = cv2.rotate(page, turn).shape[:2]
+    for line in result.lines:
+        assert all(0 <= x <= w and 0 <= y <= h for x, y in line.polygon)
+
+
+def test_upside_down_page_is_read_by_flipping_lines(pipeline):
+    result = pipeline.read(cv2.rotate(render_lines(LABEL), cv2.ROTATE_180))
+    assert result.rotation == 180
+    assert squeezed(texts(result)) == squeezed(LABEL)
+
+
+def test_tight_single_line_crop_is_read_directly(pipeline):
+    crop = tight_line("7ABC123")
+    assert crop.shape[0] < 40
+    assert texts(pipeline.read(crop)) == ["7ABC123"]
+
+
+def test_long_line_is_read_through_overlapping_windows(pipeline):
+    sentence = "The quick brown fox jumps over the lazy dog near dock 12 at 07:45 on 2026-11-21"
+    img = render_lines([sentence], size=30)
+    assert img.shape[1] > 1200  # at recogniser height 48 this is far wider than any bucket
+    (line,) = pipeline.read(img).lines
+    assert cer(line.text, sentence) < 0.03, line.text
+
+
+def test_allowlist_constrains_the_decode(pipeline):
+    img = render_lines(["K-482-TX"], size=48)
+    free = texts(pipeline.read(img))
+    assert free == ["K-482-TX"]
+    digits = texts(pipeline.read(img, options=OcrOptions(allowlist="0-9")))
+    assert len(digits) == 1 and set(digits[0]) <= set("0123456789") and "482" in digits[0]
+
+
+def test_region_of_interest_limits_reading_and_keeps_coordinates(pipeline):
+    left, right = render_lines(["LEFT 111"], size=36), render_lines(["RIGHT 222"], size=36)
+    img = np.full((300, 1000, 3), 200, np.uint8)
+    img[100 : 100 + left.shape[0], 50 : 50 + left.shape[1]] = left
+    img[100 : 100 + right.shape[0], 600 : 600 + right.shape[1]] = right
+    assert texts(pipeline.read(img)) == ["LEFT 111", "RIGHT 222"]
+    result = pipeline.read(img, options=OcrOptions(roi=(0.5, 0.0, 0.5, 1.0)))
+    assert texts(result) == ["RIGHT 222"]
+    assert min(p[0] for p in result.lines[0].polygon) >= 500
+
+
+def test_min_confidence_drops_uncertain_lines(pipeline):
+    img = photo_degrade(render_lines(LABEL, size=22), seed=5, blur=2.2, noise=25, jpeg=20)
+    everything = pipeline.read(img, options=OcrOptions(min_confidence=0.0))
+    strict = pipeline.read(img, options=OcrOptions(min_confidence=0.97))
+    assert len(strict.lines) < len(everything.lines)
+    assert all(line.confidence >= 0.97 for line in strict.lines)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.zeros((480, 640, 3), np.uint8),
+        np.random.default_rng(1).integers(0, 255, (480, 640, 3), dtype=np.uint8),
+    ],
+    ids=["black", "noise"],
+)
+def test_blank_or_noise_image_reads_nothing(pipeline, image):
+    assert pipeline.read(image).lines == []
+
+
+def test_tiny_and_huge_aspect_images_do_not_crash(pipeline):
+    for shape in [(1, 1, 3), (3, 4000, 3), (4000, 3, 3)]:
+        assert pipeline.read(np.full(shape, 255, np.uint8)).lines == []
