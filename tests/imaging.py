@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def font_path(name: str = "DejaVuSans.ttf") -> Path:
     """A TrueType font from the system (Debian package fonts-dejavu-core)."""
     for d in FONT_DIRS:

@@ -83,4 +83,4 @@ def test_models_list_and_verify(tmp_path, capsys, engine):
     victim.write_bytes(b"\0" + victim.read_bytes()[1:])
     capsys.readouterr()
     assert main(["models", "verify", "--models-dir", str(copy)]) == 1
-    assert f"FAIL" in capsys.readouterr().out
+    assert "FAIL" in capsys.readouterr().out
