@@ -38,7 +38,7 @@ def normalise_line(crop: np.ndarray, height: int) -> np.ndarray:
 class TextRecogniser:
     """CTC recogniser over static-shape models, one per width bucket."""
 
-    def __init__(self, sessions: Sequence[Session], margin: int = 48) -> None:
+    def __init__(self, sessions: Sequence[Session], margin: int = 32) -> None:
         self.sessions = sorted(sessions, key=lambda s: s.input_shape[2])
         self.height = self.sessions[0].input_shape[1]
         self.widths = [s.input_shape[2] for s in self.sessions]
