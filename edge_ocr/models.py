@@ -184,6 +184,8 @@ def verify_pack(pack: ModelPack) -> None:
 
 def load_charset(pack: ModelPack) -> list[str]:
     """CTC classes: blank, the dictionary in order, then a space when the pack uses one."""
-    lines = pack.dict_path.read_text(encoding="utf-8").splitlines()
-    chars = [line.rstrip("\r\n") for line in lines]
+    text = pack.dict_path.read_text(encoding="utf-8")
+    chars = text.split("\n")  # only LF: entries may be other whitespace (U+3000 in v5/v6)
+    if chars and chars[-1] == "":
+        chars.pop()
     return ["", *chars, *([" "] if pack.space_char else [])]
