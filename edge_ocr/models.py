@@ -63,7 +63,8 @@ def default_models_dir() -> Path:
     try:
         from importlib.resources import files
 
-        installed = Path(str(files("edge_ocr.model_files")))
+        # a namespace package (models/ has no __init__.py): join first to get a real path
+        installed = Path(str(files("edge_ocr.model_files").joinpath(MANIFEST_NAME))).parent
         if (installed / MANIFEST_NAME).is_file():
             return installed
     except (ModuleNotFoundError, TypeError):
