@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -89,15 +89,17 @@ class TextRecogniser:
                     outputs[n] = result[slot]
         return outputs
 
-    def probabilities(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Per crop, the [frames, classes] probabilities of the whole line."""
-        jobs = [j for i, c in enumerate(crops) for j in self._jobs(i, normalise_line(c, self.height))]
+    def line_probabilities(self, crop: np.ndarray) -> np.ndarray:
+        """The [frames, classes] probabilities of one whole line (windows stitched)."""
+        jobs = self._jobs(0, normalise_line(crop, self.height))
         outputs = self._run(jobs)
-        per_line: dict[int, list[np.ndarray]] = defaultdict(list)
-        for n, job in enumerate(jobs):
-            per_line[job.line].append(outputs[n][job.keep[0] : job.keep[1]])
-        return [np.concatenate(per_line[i], axis=0) for i in range(len(crops))]
+        return np.concatenate([outputs[n][j.keep[0] : j.keep[1]] for n, j in enumerate(jobs)], axis=0)
+
+    def iter_probabilities(self, crops: Sequence[np.ndarray]) -> Iterator[np.ndarray]:
+        """Line by line, so memory holds one line's frames, not a whole page's."""
+        for crop in crops:
+            yield self.line_probabilities(crop)
 
     def recognise(self, crops: Sequence[np.ndarray], decoder: CTCDecoder) -> list[Decoded]:
         """Text and confidence for each crop."""
-        return [decoder.decode(p) for p in self.probabilities(crops)]
+        return [decoder.decode(p) for p in self.iter_probabilities(crops)]
