@@ -146,10 +146,10 @@ class Manifest:
         )
 
     def pack(self, name: str | None = None, variant: str | None = None) -> ModelPack:
-        """Select a pack and variant; falls back per role to fp16 where the variant is absent."""
+        """Select a pack and variant (default: the pack's own default, else the manifest's)."""
         name = name or self.default_pack
-        variant = variant or self.default_variant
         data = self._pack_data(name)
+        variant = variant or data.get("default_variant") or self.default_variant
         if variant not in self.variants(name):
             raise ModelError(
                 f"model pack {name!r} has no variant {variant!r}; available: {', '.join(self.variants(name))}"

@@ -216,6 +216,9 @@ RELEASE = {
     "ppocrv6-small": ShipSpec(("det_640", "rec_320")),
 }
 RELEASE_DEFAULT = ("ppocrv6-tiny", "fp16")  # manifest default_pack, default_variant
+# A pack's own default variant where measurement favours another than the manifest's: v6-small
+# int8 reads as well as fp16 (word F1 0.987 vs 0.989 on photos) and is faster on x86.
+PACK_DEFAULT_VARIANT = {"ppocrv6-small": "int8"}
 SHIP_SPECS = {SHARED_CLS: ShipSpec(("cls_192",)), **RELEASE}
 
 
@@ -1184,6 +1187,8 @@ def ship_folder(result: PackResult, dest: Path) -> dict:
         return {**entry, "models": models}
     dict_path = dest / "dict.txt"
     write_dict(result.dict_entries, dict_path)
+    if spec.name in PACK_DEFAULT_VARIANT:
+        entry["default_variant"] = PACK_DEFAULT_VARIANT[spec.name]
     return {
         **entry,
         "dict": {
