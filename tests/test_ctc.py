@@ -55,3 +55,11 @@ def test_allowlist_with_unknown_characters_is_refused():
 def test_shape_mismatch_is_an_error():
     with pytest.raises(ValueError, match="classes"):
         CTCDecoder(CHARSET).decode(np.zeros((3, 4), np.float32))
+
+
+def test_full_width_forms_come_out_as_plain_latin():
+    charset = ["", "Ｓ", "Ｎ", "：", "4"]
+    probs = np.zeros((4, 5), np.float32)
+    for t, idx in enumerate([1, 2, 3, 4]):
+        probs[t, idx] = 1.0
+    assert CTCDecoder(charset).decode(probs).text == "SN:4"

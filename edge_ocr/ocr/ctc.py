@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,5 +68,6 @@ class CTCDecoder:
         idx = best[keep]
         if idx.size == 0:
             return Decoded("", 0.0)
-        text = "".join(self.charset[i] for i in idx)
+        # NFKC: the multilingual dictionaries also hold full-width forms (：, Ａ) of Latin text
+        text = unicodedata.normalize("NFKC", "".join(self.charset[i] for i in idx))
         return Decoded(re.sub(r"\s+", " ", text).strip(), float(best_p[keep].mean()))

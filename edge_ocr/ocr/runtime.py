@@ -26,6 +26,10 @@ class TFLiteSession:
     """A LiteRT / tflite-runtime interpreter with fixed (static) input and output tensors."""
 
     def __init__(self, path: Path, threads: int, interpreter_cls: type) -> None:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+        if head[4:8] != b"TFL3":  # tflite-runtime 2.14 does not verify files and may crash
+            raise ModelError(f"model file {path}: the runtime cannot load it: not a TFLite flatbuffer")
         try:
             self._interp = interpreter_cls(model_path=str(path), num_threads=threads)
             self._interp.allocate_tensors()
@@ -84,7 +88,8 @@ INTERPRETERS: dict[str, str] = {
 
 def resolve_interpreter(runtime: str = "auto") -> tuple[str, type]:
     """Pick the TFLite runtime: LiteRT first, tflite-runtime as the fallback."""
-    runtime = os.environ.get("EDGE_OCR_RUNTIME", runtime)
+    if runtime == "auto":  # an explicit choice wins over the environment
+        runtime = os.environ.get("EDGE_OCR_RUNTIME", "auto") or "auto"
     names = list(INTERPRETERS) if runtime == "auto" else [runtime]
     errors = []
     for name in names:
