@@ -6,12 +6,14 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 _PUNCT = "\"'`.,;:!?()[]{}<>«»“”‘’"
 
 
 def words(text: str) -> list[str]:
-    """Tokens for scoring: NFKC, split on whitespace, surrounding punctuation stripped, case kept."""
+    """Tokens for scoring: quotes unified, NFKC, whitespace split, outer punctuation stripped, case kept."""
     out = []
+    text = text.translate(_QUOTES)  # typographic quotes are not reading errors
     for token in unicodedata.normalize("NFKC", text).split():
         token = token.strip(_PUNCT)
         if token:

@@ -30,3 +30,7 @@ def test_levenshtein_and_cer():
     assert levenshtein("kitten", "sitting") == 3
     assert cer("AB12  CDE", "AB12 CDE") == 0.0
     assert cer("AB12 CDF", "AB12 CDE") == pytest.approx(1 / 8)
+
+
+def test_curly_and_straight_quotes_score_the_same():
+    assert word_score("don’t", "don't").f1 == 1.0
