@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -176,8 +176,3 @@ class OcrPipeline:
             quad = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
             return [quad], [whole]
         return quads, decoded
-
-
-def with_options(pipeline: OcrPipeline, **changes: object) -> OcrOptions:
-    """A copy of the pipeline's default options with some fields changed."""
-    return replace(pipeline.options, **changes)

@@ -22,7 +22,6 @@ class _Job:
     bucket: int
     image: np.ndarray  # H x width x 3, normalised, not yet padded
     keep: tuple[int, int]  # output frames of this job that belong to the line
-    order: int
 
 
 def normalise_line(crop: np.ndarray, height: int) -> np.ndarray:
@@ -51,7 +50,7 @@ class TextRecogniser:
         width = line.shape[1]
         for b, bw in enumerate(self.widths):
             if width <= bw:
-                return [_Job(index, b, line, (0, self.sessions[b].output_shape[1]), 0)]
+                return [_Job(index, b, line, (0, self.sessions[b].output_shape[1]))]
         big = len(self.widths) - 1
         tile = self.widths[big]
         padded_w = -(-width // self.stride) * self.stride
@@ -67,7 +66,7 @@ class TextRecogniser:
         jobs = []
         for k, x0 in enumerate(starts):
             f0, f1 = (cuts[k] - x0) // self.stride, (cuts[k + 1] - x0) // self.stride
-            jobs.append(_Job(index, big, line[:, x0 : x0 + tile], (f0, f1), k))
+            jobs.append(_Job(index, big, line[:, x0 : x0 + tile], (f0, f1)))
         return jobs
 
     def _run(self, jobs: list[_Job]) -> dict[int, np.ndarray]:
