@@ -54,6 +54,19 @@ def kind_of(path: Path) -> str:
     return head if "-" in path.name and head.isalpha() else "real"
 
 
+def image_record(dataset: str, path: Path, ms: float, stages: dict, text: str, truth: str) -> dict:
+    """One image's result as the benchmark JSON files store it."""
+    return {
+        "dataset": dataset,
+        "file": path.name,
+        "kind": kind_of(path),
+        "ms": ms,
+        "stages": stages,
+        "text": text,
+        "truth": truth,
+    }
+
+
 def gt_path(image: Path) -> Path:
     """The NAME.gt.txt file that belongs to NAME.ext."""
     return image.with_name(image.stem + ".gt.txt")

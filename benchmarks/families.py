@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from datasets import ALL_NAMES, kind_of, load_all
+from datasets import ALL_NAMES, image_record, load_all
 from ocr_peers import DEFAULT_SRC, OUT_DIR, STAGES, error_analysis, group, machine, print_errors, score
 
 FAMILIES = ("ppocrv4", "ppocrv5", "ppocrv6-tiny", "ppocrv6-small")
@@ -79,17 +79,7 @@ def run_candidate(candidate: str, datasets: list, src: Path, threads: int) -> di
                 for k in STAGES:
                     stages[k] += res.timings_ms.get(k, 0.0)
             ms = (time.perf_counter() - t) * 1000
-            images.append(
-                {
-                    "dataset": ds.name,
-                    "file": path.name,
-                    "kind": kind_of(path),
-                    "ms": ms,
-                    "stages": stages,
-                    "text": "\n".join(texts),
-                    "truth": truth,
-                }
-            )
+            images.append(image_record(ds.name, path, ms, stages, "\n".join(texts), truth))
     del pipeline
     gc.collect()
     return {

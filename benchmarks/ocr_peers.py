@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from datasets import ALL_NAMES, REPO, kind_of, load_all
+from datasets import ALL_NAMES, REPO, image_record, load_all
 
 OUT_DIR = REPO / "bench-out"
 DEFAULT_SRC = Path("/tmp/dl/src")
@@ -184,17 +184,7 @@ def run_worker(args: argparse.Namespace) -> dict:
             text, stages = reader(path, pages)
             ms = (time.perf_counter() - t) * 1000
             del pages
-            images.append(
-                {
-                    "dataset": ds.name,
-                    "file": path.name,
-                    "kind": kind_of(path),
-                    "ms": ms,
-                    "stages": stages,
-                    "text": text,
-                    "truth": truth,
-                }
-            )
+            images.append(image_record(ds.name, path, ms, stages, text, truth))
     usage = resource.getrusage(resource.RUSAGE_CHILDREN if is_cli else resource.RUSAGE_SELF)
     return {
         "engine": spec,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from edge_ocr.errors import ModelError
@@ -24,7 +24,6 @@ class ModelSpec:
     sha256: str
     input_shape: tuple[int, ...]
     quantization: str = ""
-    check: dict = field(default_factory=dict, compare=False)
 
     @property
     def width(self) -> int:
@@ -142,7 +141,6 @@ class Manifest:
             sha256=entry["sha256"],
             input_shape=tuple(entry["input_shape"]),
             quantization=entry.get("quantization", ""),
-            check=entry.get("check", {}),
         )
 
     def pack(self, name: str | None = None, variant: str | None = None) -> ModelPack:
