@@ -117,9 +117,12 @@ def _pdf_text_lines(page, scale: float, height_px: int) -> list[TextLine]:
 
 
 def iter_pdf_pages(
-    path: Path, dpi: int = PDF_DPI, max_pixels: int = DEFAULT_MAX_PIXELS
+    path: Path, dpi: int = PDF_DPI, max_pixels: int = DEFAULT_MAX_PIXELS, need_pixels: bool = False
 ) -> Iterator[PageImage]:
-    """PDF pages: the text layer where the page has one, else the page rasterised for OCR."""
+    """PDF pages: the text layer where the page has one, else the page rasterised for OCR.
+
+    need_pixels rasterises text-layer pages too (barcodes are graphics, not text).
+    """
     import pypdfium2 as pdfium
 
     try:
@@ -135,18 +138,21 @@ def iter_pdf_pages(
                 scale = (max_pixels / (w_pt * h_pt)) ** 0.5
             width, height = round(w_pt * scale), round(h_pt * scale)
             lines = _pdf_text_lines(page, scale, height) if page.get_rotation() == 0 else []
-            if sum(len(line.text) for line in lines) >= 8:
-                yield PageImage(str(path), index + 1, width, height, None, lines)
+            text_layer = lines if sum(len(line.text) for line in lines) >= 8 else None
+            if text_layer is not None and not need_pixels:
+                yield PageImage(str(path), index + 1, width, height, None, text_layer)
                 continue
             bitmap = page.render(scale=scale)
             rgb = bitmap.to_numpy()[:, :, :3]
             bgr = np.ascontiguousarray(rgb[:, :, ::-1]) if bitmap.rev_byteorder else np.ascontiguousarray(rgb)
-            yield PageImage(str(path), index + 1, bgr.shape[1], bgr.shape[0], bgr)
+            yield PageImage(str(path), index + 1, bgr.shape[1], bgr.shape[0], bgr, text_layer)
     finally:
         pdf.close()
 
 
-def iter_file_pages(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterator[PageImage]:
+def iter_file_pages(
+    path: Path, max_pixels: int = DEFAULT_MAX_PIXELS, need_pixels: bool = False
+) -> Iterator[PageImage]:
     """All pages of one input file, whatever its format."""
     try:
         with path.open("rb") as fh:
@@ -154,7 +160,7 @@ def iter_file_pages(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterato
     except OSError as exc:
         raise ImageError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if head == b"%PDF-" or path.suffix.lower() in PDF_SUFFIXES:
-        yield from iter_pdf_pages(path, max_pixels=max_pixels)
+        yield from iter_pdf_pages(path, max_pixels=max_pixels, need_pixels=need_pixels)
         return
     try:
         data = path.read_bytes()

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge_ocr.codes import CodeScanner
 from edge_ocr.documents import DEFAULT_MAX_PIXELS, PageImage, iter_file_pages
 from edge_ocr.errors import ImageError
 from edge_ocr.ocr.pipeline import OcrOptions, OcrPipeline
@@ -21,8 +22,24 @@ class FileFailure:
     reason: str
 
 
-def read_page(pipeline: OcrPipeline, page: PageImage, options: OcrOptions | None = None) -> PageResult:
-    """OCR a page image, or take a PDF page's own text layer as it is."""
+def read_page(
+    pipeline: OcrPipeline | None,
+    page: PageImage,
+    options: OcrOptions | None = None,
+    codes: CodeScanner | None = None,
+) -> PageResult:
+    """Text (OCR, or a PDF page's own text layer) and codes of one page; no pipeline: codes only."""
+    result = _read_text(pipeline, page, options)
+    if codes is not None and page.image is not None:
+        scan = codes.scan(page.image)
+        result.codes = scan.codes
+        result.timings_ms.update(scan.timings_ms)
+    return result
+
+
+def _read_text(pipeline: OcrPipeline | None, page: PageImage, options: OcrOptions | None) -> PageResult:
+    if pipeline is None:
+        return PageResult(page.source, page.page, page.width, page.height, text_origin="none")
     if page.text_lines is not None:
         return PageResult(
             page.source,
@@ -39,17 +56,18 @@ def read_page(pipeline: OcrPipeline, page: PageImage, options: OcrOptions | None
 
 
 def read_file(
-    pipeline: OcrPipeline,
+    pipeline: OcrPipeline | None,
     path: Path,
     options: OcrOptions | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    codes: CodeScanner | None = None,
 ) -> Iterator[PageResult | FileFailure]:
     """Every page of a file as a result; a decoding problem becomes one FileFailure."""
     try:
-        for page in iter_file_pages(path, max_pixels):
+        for page in iter_file_pages(path, max_pixels, need_pixels=codes is not None):
             t = time.perf_counter()
-            result = read_page(pipeline, page, options)
-            result.timings_ms.setdefault("total", (time.perf_counter() - t) * 1000)
+            result = read_page(pipeline, page, options, codes)
+            result.timings_ms["total"] = (time.perf_counter() - t) * 1000
             yield result
     except ImageError as exc:
         yield FileFailure(str(path), str(exc))

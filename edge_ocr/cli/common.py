@@ -7,6 +7,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from edge_ocr.codes import CodeOptions, CodeScanner
+from edge_ocr.codes.ladder import STEPS
 from edge_ocr.errors import EdgeOcrError
 from edge_ocr.ocr.detect import DetectorSettings
 from edge_ocr.ocr.engine import Engine, EngineSettings, load_engine
@@ -90,6 +92,55 @@ def open_engine(args: argparse.Namespace) -> Engine | None:
     except (EdgeOcrError, ValueError) as exc:
         print(f"edge-ocr: {exc}", file=sys.stderr)
         return None
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def add_code_arguments(parser: argparse.ArgumentParser, codes_only: bool = True) -> None:
+    """Barcode and QR options."""
+    g = parser.add_argument_group("codes")
+    if codes_only:
+        g.add_argument("--codes-only", action="store_true", help="decode codes only, skip text (fast)")
+    g.add_argument("--no-codes", action="store_true", help="text only, do not look for codes")
+    g.add_argument(
+        "--code-readers",
+        type=_names,
+        default=CodeOptions.readers,
+        metavar="LIST",
+        help="comma-separated readers: zxing, zbar (default: both, merged)",
+    )
+    g.add_argument(
+        "--code-retry",
+        type=_names,
+        default=CodeOptions.retry_steps,
+        metavar="LIST",
+        help=f"retry steps when nothing decodes, in order ({', '.join(STEPS)}); '' for none",
+    )
+    g.add_argument(
+        "--code-budget-ms",
+        type=float,
+        default=CodeOptions.retry_budget_ms,
+        help="time a frame may spend in retry steps (default: %(default)s)",
+    )
+
+
+def open_code_scanner(args: argparse.Namespace) -> tuple[bool, CodeScanner | None]:
+    """(ok, scanner): scanner is None when codes are off; ok is False after printing a setup error."""
+    if args.no_codes:
+        return True, None
+    try:
+        options = CodeOptions(args.code_readers, args.code_retry, args.code_budget_ms)
+        return True, CodeScanner(options)
+    except EdgeOcrError as exc:
+        print(f"edge-ocr: {exc}", file=sys.stderr)
+        return False, None
+
+
+def table_lines(title: str, header: str, rows: list[dict], fmt_row) -> list[str]:
+    """A report table: a title line, the header, one formatted line per row."""
+    return [title, header, *(fmt_row(d) for d in rows)]
 
 
 class Progress:

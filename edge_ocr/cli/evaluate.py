@@ -1,4 +1,4 @@
-"""`edge-ocr eval DIR...`: word precision/recall/F1, one-line CER and time per image, per folder."""
+"""`edge-ocr eval DIR...`: text (word P/R/F1, CER) and codes (read rate, false positives), per folder."""
 
 from __future__ import annotations
 
@@ -12,8 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edge_ocr.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from edge_ocr.cli.common import Progress, add_engine_arguments, open_engine
-from edge_ocr.documents import SUPPORTED_SUFFIXES
+from edge_ocr.cli.common import (
+    Progress,
+    add_code_arguments,
+    add_engine_arguments,
+    open_code_scanner,
+    open_engine,
+    table_lines,
+)
+from edge_ocr.cli.evaluate_codes import run_codes
+from edge_ocr.code_eval import find_code_samples
+from edge_ocr.documents import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES
 from edge_ocr.evaluation import WordScore, cer, word_score
 from edge_ocr.reader import FileFailure, read_file
 
@@ -24,7 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--show-errors", action="store_true", help="print each image's missed words")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--codes",
+        action="store_true",
+        help="score codes only; folders without NAME.txt payloads count as code-free (false positives)",
+    )
     add_engine_arguments(parser)
+    add_code_arguments(parser, codes_only=False)
 
 
 def ground_truth_for(image: Path) -> Path | None:
@@ -91,19 +106,13 @@ def _format_row(d: dict) -> str:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Evaluate each folder and print per-folder and overall figures."""
-    missing = [f for f in args.folders if not f.exists()]
-    if missing:
-        print(f"edge-ocr: no such folder: {', '.join(map(str, missing))}", file=sys.stderr)
-        return EXIT_USAGE
-    groups = find_samples(args.folders)
-    if not groups:
-        print("edge-ocr: no IMAGE + IMAGE.gt.txt pairs found", file=sys.stderr)
-        return EXIT_FAILED
+def run_text(
+    args: argparse.Namespace, groups: dict[Path, list[tuple[Path, Path]]]
+) -> tuple[bool, dict, list[str]]:
+    """Score text folders: (no input failed, JSON document, text table); raises SetupFailed."""
     engine = open_engine(args)
     if engine is None:
-        return EXIT_USAGE
+        raise SetupFailed
     total = sum(len(v) for v in groups.values())
     progress = Progress(total, not args.no_progress)
     reports = []
@@ -112,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         for image, gt_path in samples:
             expected = gt_path.read_text(encoding="utf-8")
             t = time.perf_counter()
-            pages = list(read_file(engine.pipeline, image))
+            pages = list(read_file(engine.pipeline, image, max_pixels=DEFAULT_MAX_PIXELS))
             elapsed = (time.perf_counter() - t) * 1000
             progress.step(image.name)
             if any(isinstance(p, FileFailure) for p in pages):
@@ -137,24 +146,50 @@ def run(args: argparse.Namespace) -> int:
     for r in reports:
         overall.add(r)
     rows = [r.to_dict() for r in reports]
-    if args.format == "json":
-        print(
-            json.dumps(
-                {
-                    "pack": engine.pack.name,
-                    "variant": engine.pack.variant,
-                    "folders": rows,
-                    "overall": overall.to_dict(),
-                },
-                indent=2,
-            )
-        )
-    else:
-        print(f"pack {engine.pack.name} ({engine.pack.variant}), runtime {engine.runtime}")
-        print(
-            f"{'folder':<38} {'images':>6} {'P':>6} {'R':>6} {'F1':>6} "
-            f"{'CER (n)':>12} {'ms/img':>8} {'fail':>5}"
-        )
-        for d in [*rows, overall.to_dict()]:
-            print(_format_row(d))
-    return EXIT_FAILED if overall.failures else EXIT_OK
+    document = {
+        "pack": engine.pack.name,
+        "variant": engine.pack.variant,
+        "folders": rows,
+        "overall": overall.to_dict(),
+    }
+    header = (
+        f"{'folder':<38} {'images':>6} {'P':>6} {'R':>6} {'F1':>6} {'CER (n)':>12} {'ms/img':>8} {'fail':>5}"
+    )
+    title = f"pack {engine.pack.name} ({engine.pack.variant}), runtime {engine.runtime}"
+    lines = table_lines(title, header, [*rows, overall.to_dict()], _format_row)
+    return overall.failures == 0, document, lines
+
+
+class SetupFailed(Exception):
+    """A setup error was already printed; exit with the usage status."""
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate each folder; print per-folder and overall figures (one JSON document with --format json)."""
+    missing = [f for f in args.folders if not f.exists()]
+    if missing:
+        print(f"edge-ocr: no such folder: {', '.join(map(str, missing))}", file=sys.stderr)
+        return EXIT_USAGE
+    groups = {} if args.codes else find_samples(args.folders)
+    code_groups = {} if args.no_codes else find_code_samples(args.folders, all_images=args.codes)
+    if not groups and not code_groups:
+        print("edge-ocr: no IMAGE + IMAGE.gt.txt (text) or IMAGE + IMAGE.txt (codes) found", file=sys.stderr)
+        return EXIT_FAILED
+    ok, document, lines = True, {}, []
+    try:
+        if groups:
+            ok, document, lines = run_text(args, groups)
+        if code_groups:
+            opened, scanner = open_code_scanner(args)
+            if not opened or scanner is None:
+                raise SetupFailed
+            try:
+                codes_ok, document["codes"], code_lines = run_codes(args, code_groups, scanner)
+            finally:
+                scanner.close()
+            ok = ok and codes_ok
+            lines += ([""] if lines else []) + code_lines
+    except SetupFailed:
+        return EXIT_USAGE
+    print(json.dumps(document, indent=2) if args.format == "json" else "\n".join(lines))
+    return EXIT_OK if ok else EXIT_FAILED
