@@ -18,7 +18,7 @@ from edge_ocr.results import Code
 
 READERS = ("zxing", "zbar")
 # Kept after measuring each step's gain and cost (README, "Codes: the retry ladder").
-DEFAULT_STEPS = ("dense", "downscale", "equalise", "upscale", "rotate45")
+DEFAULT_STEPS = ("dense", "downscale", "equalise", "binarise", "upscale", "rotate45")
 
 
 @dataclass(frozen=True)
