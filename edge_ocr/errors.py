@@ -15,3 +15,11 @@ class ImageError(EdgeOcrError):
 
 class ConfigError(EdgeOcrError):
     """A setting is unknown or has a bad value."""
+
+
+class StoreError(EdgeOcrError):
+    """The local store cannot be opened or written."""
+
+
+class StoreFullError(StoreError):
+    """The disk (or the store's own cap) is full: new scans are refused, stored data stays intact."""

@@ -1,0 +1,497 @@
+"""The durable local store: every scan, its lines, codes and outbox rows in one SQLite transaction.
+
+Durability: WAL with `synchronous = FULL`, so a commit is on the disk (the WAL is fsynced) before
+save_scan returns; NORMAL would keep the file consistent but could lose the last scans a caller
+was told were saved when the power is cut.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge_ocr.errors import StoreError, StoreFullError
+from edge_ocr.results import Code, PageResult, TextLine
+from edge_ocr.store import images as image_files
+from edge_ocr.store.records import OutboxRow, StoredScan, StoreStatus
+from edge_ocr.store.schema import migrate, schema_version
+from edge_ocr.store.settings import StoreSettings
+
+DB_NAME = "edge_ocr.db"
+_SQLITE_FULL = 13
+
+
+@dataclass(frozen=True)
+class ScanInfo:
+    """What a message builder knows when the scan's outbox rows are made (inside the transaction)."""
+
+    scan_id: int
+    captured_ms: int
+    device: str
+    result: PageResult
+    status: str
+    error: str | None
+
+
+# Builds the outbox messages of a scan: (topic, payload) pairs. The store adds "message_id" and "seq".
+MessageBuilder = Callable[[ScanInfo], list[tuple[str, dict]]]
+
+
+def now_ms() -> int:
+    """Wall-clock time in epoch milliseconds (what the store records)."""
+    return int(time.time() * 1000)
+
+
+def _polygon_json(polygon) -> str:
+    return json.dumps([[round(x, 1), round(y, 1)] for x, y in polygon], separators=(",", ":"))
+
+
+def _points(polygon_json: str) -> tuple[tuple[float, float], ...]:
+    return tuple((float(x), float(y)) for x, y in json.loads(polygon_json))
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLite's SQLITE_FULL, or ENOSPC/EDQUOT from the filesystem."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        return (code is not None and code & 0xFF == _SQLITE_FULL) or "disk is full" in str(exc)
+    return False
+
+
+class Store:
+    """One store per state directory; safe to share between threads (one connection, one lock)."""
+
+    def __init__(
+        self, state_dir: Path, settings: StoreSettings | None = None, readonly: bool = False
+    ) -> None:
+        self.settings = settings or StoreSettings()
+        self.settings.validate()
+        self.state_dir = Path(state_dir)
+        self.path = self.state_dir / DB_NAME
+        self.readonly = readonly
+        self.disk_full = False
+        self.last_error: str | None = None
+        self._lock = threading.RLock()
+        self._saves_since_retention = 0
+        if readonly and not self.path.exists():
+            raise StoreError(
+                f"no store at {self.path}: nothing has been scanned into this state directory yet"
+            )
+        try:
+            if not readonly:
+                self.state_dir.mkdir(parents=True, exist_ok=True)
+            self.conn = self._connect()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        uri = f"file:{self.path}?mode=ro" if self.readonly else f"file:{self.path}"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(self.settings.busy_timeout_ms)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if not self.readonly:
+            if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+                raise StoreError(f"{self.path}: the filesystem does not support SQLite's WAL mode")
+            conn.execute("PRAGMA synchronous = FULL")
+            try:
+                migrate(conn)
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{self.path}: not an edge_ocr store or damaged: {exc}") from None
+        elif schema_version(conn) == 0:
+            raise StoreError(f"{self.path}: the store is empty or not initialised")
+        return conn
+
+    def close(self) -> None:
+        """Checkpoint and close (the WAL is folded back into the database file)."""
+        with self._lock:
+            try:
+                if not self.readonly:
+                    self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
+            self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- writing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short IMMEDIATE transaction; a full disk becomes StoreFullError and sets the flag."""
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.conn
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    raise
+            except (sqlite3.Error, OSError) as exc:
+                if is_disk_full(exc):
+                    self.disk_full = True
+                    self.last_error = f"disk full: {exc}"
+                    raise StoreFullError(
+                        f"{self.state_dir}: disk full, new scans are refused until space returns ({exc})"
+                    ) from None
+                self.last_error = str(exc)
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"{self.path}: {exc}") from None
+                raise
+
+    def _check_free_space(self) -> None:
+        """Refuse before the disk is completely full: the OS, logs and the WAL need room too."""
+        reserve = self.settings.retention.min_free_bytes
+        if reserve <= 0:
+            return
+        free = shutil.disk_usage(self.state_dir).free
+        if free < reserve:
+            self.disk_full = True
+            self.last_error = f"disk nearly full: {free // 1024} KiB free, reserve {reserve // 1024} KiB"
+            raise StoreFullError(
+                f"{self.state_dir}: {self.last_error}; new scans are refused until space returns"
+            )
+
+    def save_scan(
+        self,
+        result: PageResult,
+        *,
+        captured_ms: int | None = None,
+        fingerprint: str | None = None,
+        image: np.ndarray | None = None,
+        status: str = "ok",
+        error: str | None = None,
+        messages: MessageBuilder | None = None,
+    ) -> int:
+        """Store a scan with its lines, codes, kept image and outbox rows; returns after the commit."""
+        captured_ms = now_ms() if captured_ms is None else captured_ms
+        self._check_free_space()
+        policy = self.settings.images
+        keep = policy.keep == "all" or (policy.keep == "results" and bool(result.lines or result.codes))
+        encoded = image_files.encode(image, policy) if keep and image is not None else None
+        device = self.settings.device
+        written: list[Path] = []
+        try:
+            with self._write() as conn:
+                scan_id = self._insert_scan(conn, result, captured_ms, fingerprint, status, error)
+                if encoded is not None:
+                    paths = image_files.write(self.state_dir, scan_id, encoded)
+                    written = [self.state_dir / p for p in paths[:2]]
+                    conn.execute(
+                        "UPDATE scans SET image_path = ?, thumb_path = ?, image_bytes = ? WHERE id = ?",
+                        (paths[0], paths[1], encoded.size, scan_id),
+                    )
+                if messages is not None:
+                    info = ScanInfo(scan_id, captured_ms, device, result, status, error)
+                    self._insert_messages(conn, scan_id, messages(info))
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+        self.disk_full = False
+        self._saves_since_retention += 1
+        if self._saves_since_retention >= self.settings.retention_every:
+            self.enforce_retention()
+        return scan_id
+
+    def _insert_scan(self, conn, result: PageResult, captured_ms, fingerprint, status, error) -> int:
+        cur = conn.execute(
+            "INSERT INTO scans (captured_ms, device, source, page, width, height, fingerprint, status, error,"
+            " text_origin, rotation, timings, last_seen_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                captured_ms,
+                self.settings.device,
+                result.source,
+                result.page,
+                result.width,
+                result.height,
+                fingerprint,
+                status,
+                error,
+                result.text_origin,
+                result.rotation,
+                json.dumps({k: round(v, 2) for k, v in result.timings_ms.items()}, separators=(",", ":")),
+                captured_ms,
+            ),
+        )
+        scan_id = int(cur.lastrowid)
+        conn.executemany(
+            "INSERT INTO lines (scan_id, seq, text, confidence, polygon) VALUES (?,?,?,?,?)",
+            [
+                (scan_id, i, line.text, round(line.confidence, 4), _polygon_json(line.polygon))
+                for i, line in enumerate(result.lines)
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO codes (scan_id, seq, symbology, text, data, polygon, orientation, readers,"
+            " content_type, eci_data, step) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    scan_id,
+                    i,
+                    c.symbology,
+                    c.text,
+                    c.data,
+                    _polygon_json(c.polygon),
+                    c.orientation,
+                    ",".join(c.readers),
+                    c.content_type,
+                    c.eci_data,
+                    c.step,
+                )
+                for i, c in enumerate(result.codes)
+            ],
+        )
+        return scan_id
+
+    def _insert_messages(self, conn, scan_id: int, messages: Iterable[tuple[str, dict]]) -> None:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'next_seq'").fetchone()
+        seq = int(row[0]) if row else 1
+        created = now_ms()
+        for topic, payload in messages:
+            message_id = uuid.uuid4().hex
+            body = {"message_id": message_id, "seq": seq, **payload}
+            conn.execute(
+                "INSERT INTO outbox (message_id, seq, scan_id, topic, payload, created_ms)"
+                " VALUES (?,?,?,?,?,?)",
+                (message_id, seq, scan_id, topic, json.dumps(body, ensure_ascii=False).encode(), created),
+            )
+            seq += 1
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (str(seq),))
+
+    def bump_seen(self, scan_id: int, seen_ms: int | None = None) -> None:
+        """A repeat of a stored reading: count it and note when it was last seen (no new scan)."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE scans SET seen_count = seen_count + 1, last_seen_ms = ? WHERE id = ?",
+                (now_ms() if seen_ms is None else seen_ms, scan_id),
+            )
+
+    def count(self, conn: sqlite3.Connection, name: str, n: int) -> None:
+        """Add to a named counter inside the caller's transaction (deletions, drops)."""
+        if n:
+            conn.execute(
+                "INSERT INTO counters (name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                (name, n),
+            )
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    def _read(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self.conn.execute(sql, tuple(params)).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: {exc}") from None
+
+    def get_scan(self, scan_id: int) -> StoredScan | None:
+        """One scan in full, or None."""
+        found = self.scans_by_ids([scan_id])
+        return found[0] if found else None
+
+    def scans_by_ids(self, ids: list[int]) -> list[StoredScan]:
+        """Scans in the given order (missing ids are left out)."""
+        out = []
+        for scan_id in ids:
+            rows = self._read(_SCAN_SQL + " WHERE id = ?", (scan_id,))
+            out.extend(self._load(rows))
+        return out
+
+    def iter_scans(
+        self,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        source: str | None = None,
+        batch: int = 200,
+    ) -> Iterator[StoredScan]:
+        """Scans oldest first in a time window, read in small batches (never one long read transaction)."""
+        last_id = 0
+        while True:
+            where, params = ["id > ?"], [last_id]
+            if since_ms is not None:
+                where.append("captured_ms >= ?")
+                params.append(since_ms)
+            if until_ms is not None:
+                where.append("captured_ms < ?")
+                params.append(until_ms)
+            if source is not None:
+                where.append("source LIKE ?")
+                params.append(source)
+            rows = self._read(
+                _SCAN_SQL + " WHERE " + " AND ".join(where) + f" ORDER BY id LIMIT {batch}", params
+            )
+            if not rows:
+                return
+            yield from self._load(rows)
+            last_id = rows[-1][0]
+
+    def _load(self, rows: list[tuple]) -> list[StoredScan]:
+        out = []
+        for row in rows:
+            (
+                sid,
+                cap,
+                device,
+                source,
+                page,
+                w,
+                h,
+                fp,
+                img,
+                thumb,
+                status,
+                err,
+                origin,
+                rot,
+                timings,
+                seen,
+                last,
+            ) = row
+            lines = [
+                TextLine(t, c, _points(poly))
+                for t, c, poly in self._read(
+                    "SELECT text, confidence, polygon FROM lines WHERE scan_id = ? ORDER BY seq", (sid,)
+                )
+            ]
+            codes = [
+                Code(
+                    sym,
+                    bytes(data),
+                    text,
+                    _points(poly),
+                    orient,
+                    tuple(r for r in readers.split(",") if r),
+                    ctype,
+                    bytes(eci) if eci is not None else None,
+                    step,
+                )
+                for sym, text, data, poly, orient, readers, ctype, eci, step in self._read(
+                    "SELECT symbology, text, data, polygon, orientation, readers, content_type, eci_data,"
+                    " step FROM codes WHERE scan_id = ? ORDER BY seq",
+                    (sid,),
+                )
+            ]
+            result = PageResult(
+                source, page, w, h, lines, json.loads(timings or "{}"), rot, origin or "ocr", codes
+            )
+            out.append(StoredScan(sid, cap, device, result, status, err, fp, img, thumb, seen, last))
+        return out
+
+    # ---- outbox (drained by the publisher) -------------------------------------------------------
+
+    def pending(self, limit: int = 100, after_id: int = 0) -> list[OutboxRow]:
+        """Unsent outbox rows in order."""
+        rows = self._read(
+            "SELECT id, message_id, seq, scan_id, topic, payload, created_ms, attempts, sent_ms FROM outbox"
+            " WHERE sent_ms IS NULL AND id > ? ORDER BY id LIMIT ?",
+            (after_id, limit),
+        )
+        return [OutboxRow(*r[:5], bytes(r[5]), *r[6:]) for r in rows]
+
+    def mark_sent(self, ids: list[int], sent_ms: int | None = None) -> None:
+        """Acknowledged by the broker (PUBACK): never sent again."""
+        if ids:
+            with self._write() as conn:
+                conn.executemany(
+                    "UPDATE outbox SET sent_ms = ?, attempts = attempts + 1 WHERE id = ?",
+                    [(now_ms() if sent_ms is None else sent_ms, i) for i in ids],
+                )
+
+    def record_attempt(self, ids: list[int], error: str | None = None) -> None:
+        """A publish that was not acknowledged: counted, to be retried."""
+        if ids:
+            with self._write() as conn:
+                conn.executemany(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
+                    [(error, i) for i in ids],
+                )
+
+    def retry_outbox(self) -> int:
+        """Operator: queue again every row that was ever attempted and not acknowledged (attempts reset)."""
+        with self._write() as conn:
+            return conn.execute(
+                "UPDATE outbox SET attempts = 0, last_error = NULL WHERE sent_ms IS NULL"
+            ).rowcount
+
+    def drop_outbox(self, before_ms: int) -> int:
+        """Operator: drop unsent rows created before a time; counted as `outbox_dropped_by_operator`."""
+        with self._write() as conn:
+            n = conn.execute(
+                "DELETE FROM outbox WHERE sent_ms IS NULL AND created_ms < ?", (before_ms,)
+            ).rowcount
+            self.count(conn, "outbox_dropped_by_operator", n)
+            return n
+
+    # ---- retention and health ------------------------------------------------------------------
+
+    def enforce_retention(self, now: int | None = None) -> dict[str, int]:
+        """Apply the caps (see retention.py); counts of what went."""
+        from edge_ocr.store.retention import enforce
+
+        self._saves_since_retention = 0
+        return enforce(self, now_ms() if now is None else now)
+
+    def counters(self) -> dict[str, int]:
+        """Every named counter."""
+        return dict(self._read("SELECT name, value FROM counters ORDER BY name"))
+
+    def db_bytes(self) -> int:
+        """Bytes the database occupies in use (pages not on the freelist) plus its WAL."""
+        page_size, pages, free = (
+            self._read("PRAGMA page_size")[0][0],
+            self._read("PRAGMA page_count")[0][0],
+            self._read("PRAGMA freelist_count")[0][0],
+        )
+        wal = self.path.with_name(self.path.name + "-wal")
+        return (pages - free) * page_size + (wal.stat().st_size if wal.exists() else 0)
+
+    def status(self) -> StoreStatus:
+        """Health figures."""
+        (scans,), (lines,), (codes,) = (
+            self._read("SELECT count(*) FROM scans")[0],
+            self._read("SELECT count(*) FROM lines")[0],
+            self._read("SELECT count(*) FROM codes")[0],
+        )
+        unsent, oldest = self._read("SELECT count(*), min(created_ms) FROM outbox WHERE sent_ms IS NULL")[0]
+        sent = self._read("SELECT count(*) FROM outbox WHERE sent_ms IS NOT NULL")[0][0]
+        image_bytes = self._read("SELECT coalesce(sum(image_bytes), 0) FROM scans")[0][0]
+        return StoreStatus(
+            schema_version=schema_version(self.conn),
+            scans=scans,
+            lines=lines,
+            codes=codes,
+            outbox_unsent=unsent,
+            outbox_sent=sent,
+            oldest_unsent_ms=oldest,
+            db_bytes=self.db_bytes(),
+            image_bytes=image_bytes,
+            disk_free_bytes=shutil.disk_usage(self.state_dir).free,
+            disk_full=self.disk_full,
+            last_error=self.last_error,
+            counters=self.counters(),
+        )
+
+
+_SCAN_SQL = (
+    "SELECT id, captured_ms, device, source, page, width, height, fingerprint, image_path, thumb_path,"
+    " status, error, text_origin, rotation, timings, seen_count, last_seen_ms FROM scans"
+)

@@ -1,0 +1,85 @@
+"""Full-text search over stored lines and code payloads (FTS5), newest first."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from edge_ocr.errors import StoreError
+from edge_ocr.store.records import SearchHit
+
+if TYPE_CHECKING:
+    from edge_ocr.store.db import Store
+
+MARK_START, MARK_END = "\x02", "\x03"
+_TOKEN = re.compile(r'"([^"]*)"(\*?)|(\S+)')
+KINDS = ("text", "code")
+
+
+def fts_query(user: str) -> str:
+    """A user's query as safe FTS5 syntax: words AND-ed, "quoted phrases", word* prefixes, OR kept.
+
+    Every term is quoted, so characters FTS5 treats as syntax (-, :, ., /) are just text: a serial
+    number like 4471-AX2 matches as the phrase of its tokens.
+    """
+    parts = []
+    for m in _TOKEN.finditer(user):
+        phrase, star, word = m.group(1), m.group(2), m.group(3)
+        if phrase is not None:
+            if phrase.strip():
+                parts.append('"' + phrase.replace('"', "") + '"' + star)
+            continue
+        if word in ("OR", "AND", "NOT") and parts:
+            parts.append(word)
+            continue
+        prefix = word.endswith("*") and len(word) > 1
+        body = word.rstrip("*").replace('"', "")
+        if body:
+            parts.append('"' + body + '"' + ("*" if prefix else ""))
+    while parts and parts[-1] in ("OR", "AND", "NOT"):
+        parts.pop()
+    if not parts:
+        raise StoreError("search: the query has no words")
+    return " ".join(parts)
+
+
+def search(
+    store: Store,
+    query: str,
+    *,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    source: str | None = None,
+    kinds: tuple[str, ...] = KINDS,
+    limit: int = 20,
+) -> list[SearchHit]:
+    """Matching lines and/or code payloads, newest first (insertion order stands for time)."""
+    match = fts_query(query)
+    hits: list[SearchHit] = []
+    for kind in kinds:
+        table, rows = ("lines", "lines_fts") if kind == "text" else ("codes", "codes_fts")
+        extra = ", c.symbology" if kind == "code" else ", NULL"
+        where, params = [f"{rows} MATCH ?"], [match]
+        if since_ms is not None:
+            where.append("s.captured_ms >= ?")
+            params.append(since_ms)
+        if until_ms is not None:
+            where.append("s.captured_ms < ?")
+            params.append(until_ms)
+        if source is not None:
+            where.append("s.source LIKE ?")
+            params.append(source)
+        sql = (
+            f"SELECT s.id, s.captured_ms, s.source, c.text, highlight({rows}, 0, ?, ?){extra}"
+            f" FROM {rows} JOIN {table} c ON c.id = {rows}.rowid JOIN scans s ON s.id = c.scan_id"
+            f" WHERE {' AND '.join(where)} ORDER BY {rows}.rowid DESC LIMIT ?"
+        )
+        try:
+            rows_found = store._read(sql, (MARK_START, MARK_END, *params, limit))
+        except StoreError as exc:
+            if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
+                raise StoreError(f"search: cannot understand the query {query!r}") from None
+            raise
+        hits += [SearchHit(r[0], r[1], r[2], kind, r[3], r[4], r[5]) for r in rows_found]
+    hits.sort(key=lambda h: (h.captured_ms, h.scan_id), reverse=True)
+    return hits[:limit]
