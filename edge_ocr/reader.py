@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from edge_ocr.codes import CodeScanner
 from edge_ocr.documents import DEFAULT_MAX_PIXELS, PageImage, iter_file_pages
 from edge_ocr.errors import ImageError
@@ -20,6 +22,14 @@ class FileFailure:
 
     source: str
     reason: str
+
+
+@dataclass
+class ReadPage:
+    """One page's result, with the pixels it was read from when the caller asked to keep them."""
+
+    result: PageResult
+    image: np.ndarray | None = None  # BGR uint8; None unless keep_images (or no pixels were decoded)
 
 
 def read_page(
@@ -63,12 +73,26 @@ def read_file(
     codes: CodeScanner | None = None,
 ) -> Iterator[PageResult | FileFailure]:
     """Every page of a file as a result; a decoding problem becomes one FileFailure."""
+    for item in read_pages(pipeline, path, options, max_pixels, codes):
+        yield item if isinstance(item, FileFailure) else item.result
+
+
+def read_pages(
+    pipeline: OcrPipeline | None,
+    path: Path,
+    options: OcrOptions | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    codes: CodeScanner | None = None,
+    keep_images: bool = False,
+) -> Iterator[ReadPage | FileFailure]:
+    """As read_file; keep_images also hands back each page's pixels (PDF text pages are rasterised)."""
     try:
-        for page in iter_file_pages(path, max_pixels, need_pixels=codes is not None):
+        need_pixels = codes is not None or keep_images
+        for page in iter_file_pages(path, max_pixels, need_pixels=need_pixels):
             t = time.perf_counter()
             result = read_page(pipeline, page, options, codes)
             result.timings_ms["total"] = (time.perf_counter() - t) * 1000
-            yield result
+            yield ReadPage(result, page.image if keep_images else None)
     except ImageError as exc:
         yield FileFailure(str(path), str(exc))
     except MemoryError:
