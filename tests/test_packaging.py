@@ -43,6 +43,12 @@ def test_wheel_holds_every_manifest_file_and_the_samples(wheel):
     assert "edge_ocr/samples/label-photo.jpg" in names
 
 
+def test_wheel_holds_every_module_of_the_source_tree(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    modules = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "edge_ocr").rglob("*.py"))
+    assert modules and [m for m in modules if m not in names] == []
+
+
 def test_installed_package_finds_its_own_models(wheel, tmp_path):
     target = tmp_path / "site"
     subprocess.run(

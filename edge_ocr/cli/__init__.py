@@ -14,6 +14,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("evaluate", "score OCR against ground-truth folders (IMAGE + IMAGE.gt.txt)"),
     "bench": ("bench", "measure this device: model load, per-stage latency, frames per minute"),
     "models": ("models", "list and verify the shipped model packs"),
+    "search": ("search", "search stored text and code payloads"),
+    "show": ("show", "print one stored scan in full"),
+    "export": ("export", "export stored scans as text, JSON, hOCR, ALTO or searchable PDF"),
+    "store": ("store_cmd", "the local store: status, retention now"),
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
+import codecs
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, Literal, TextIO
 
 from edge_ocr.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from edge_ocr.cli.common import (
@@ -16,18 +16,28 @@ from edge_ocr.cli.common import (
     open_code_scanner,
     open_engine,
 )
+from edge_ocr.cli.state import add_state_argument, state_dir
 from edge_ocr.documents import DEFAULT_MAX_PIXELS, expand_inputs
-from edge_ocr.reader import FileFailure, read_file
-from edge_ocr.results import Code, PageResult
-
-FORMATS = ("text", "json", "jsonl")
+from edge_ocr.errors import EdgeOcrError, StoreFullError
+from edge_ocr.export import BINARY_FORMATS, FORMATS, ExportError, ExportPage, PageWriter, open_writer
+from edge_ocr.models import sha256_file
+from edge_ocr.reader import FileFailure, read_pages
+from edge_ocr.store import ImagePolicy, Store, StoreSettings
+from edge_ocr.store.settings import IMAGE_MODES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `scan`."""
     parser.add_argument("inputs", nargs="+", type=Path, metavar="FILE|DIR")
-    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
-    parser.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="output format (default: text); hocr, alto and pdf make one document of all pages",
+    )
+    parser.add_argument(
+        "-o", "--output", type=Path, help="write here instead of standard output (required for pdf)"
+    )
     parser.add_argument(
         "--max-image-pixels",
         type=int,
@@ -35,60 +45,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="refuse larger images (default: %(default)s)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument("--store", action="store_true", help="also keep every result in the local store")
+    parser.add_argument(
+        "--keep-images",
+        choices=IMAGE_MODES,
+        default="none",
+        help="with --store: keep page images (none, results: pages with text or codes, all)",
+    )
+    add_state_argument(parser)
     add_engine_arguments(parser)
     add_code_arguments(parser)
 
 
-def format_code(code: Code) -> str:
-    """One line per code: symbology and text with control characters escaped (base64 for binary)."""
-    if code.text is None:
-        payload = "base64:" + code.to_dict()["bytes_b64"]
-    else:
-        payload = "".join(
-            c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in code.text
-        )
-    return f"[{code.symbology}] {payload}"
+class _TextOut:
+    """Bytes from a writer, passed on to a text stream (standard output keeps its own encoding)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+
+    def write(self, data: bytes) -> int:
+        self.stream.write(self.decoder.decode(data))
+        return len(data)
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
-def format_text(result: PageResult, many: bool) -> str:
-    """Plain text: a header per file when several are printed, a marker before later pages; codes last."""
-    if many:
-        page = f" [page {result.page}]" if result.page > 1 else ""
-        header = f"==> {result.source}{page} <==\n"
-    else:
-        header = f"--- page {result.page} ---\n" if result.page > 1 else ""
-    body = result.text + ("\n" if result.lines else "")
-    if result.codes:
-        body += ("\n" if result.lines else "") + "codes:\n"
-        body += "".join(f"  {format_code(c)}\n" for c in result.codes)
-    return header + body
-
-
-class _Writer:
-    """Streams results in the chosen format (JSON arrays are closed at the end)."""
-
-    def __init__(self, out: TextIO, fmt: str, many: bool) -> None:
-        self.out, self.fmt, self.many, self.count = out, fmt, many, 0
-
-    def write(self, result: PageResult) -> None:
-        if self.fmt == "jsonl":
-            self.out.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
-        elif self.fmt == "json":
-            prefix = "[\n" if self.count == 0 else ",\n"
-            self.out.write(prefix + json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-        else:
-            self.out.write(("\n" if self.count else "") + format_text(result, self.many))
-        self.out.flush()
-        self.count += 1
-
-    def close(self) -> None:
-        if self.fmt == "json":
-            self.out.write("[]\n" if self.count == 0 else "\n]\n")
-        self.out.flush()
+def _open_output(args: argparse.Namespace) -> BinaryIO:
+    """The -o file, or standard output: as text for text and JSON, as bytes for the XML formats."""
+    if args.output:
+        return args.output.open("wb")
+    if args.format in ("hocr", "alto") and hasattr(sys.stdout, "buffer"):
+        sys.stdout.flush()
+        return sys.stdout.buffer
+    return _TextOut(sys.stdout)  # type: ignore[return-value]
 
 
 def run(args: argparse.Namespace) -> int:
     """Scan every input; exit 0 if all were read, 1 if some failed, 2 on usage/setup errors."""
+    if args.format in BINARY_FORMATS and not args.output:
+        print(
+            f"edge-ocr: --format {args.format} needs -o FILE (binary output is not written to a terminal)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     files = expand_inputs(args.inputs)
     if not files:
         print("edge-ocr: no supported files in the given folders", file=sys.stderr)
@@ -103,13 +104,22 @@ def run(args: argparse.Namespace) -> int:
     if engine is None and not args.codes_only:
         return EXIT_USAGE
     pipeline = engine.pipeline if engine else None
-    out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
-    writer = _Writer(out, args.format, many=len(files) > 1)
+    store = _open_store(args)
+    if store is False:
+        return EXIT_USAGE
+    # Only the PDF (and a store that keeps images) needs the pixels; otherwise they are never held.
+    keep_images = args.format == "pdf" or (store is not None and args.keep_images != "none")
+    out = _open_output(args)
+    writer = open_writer(args.format, out, many=len(files) > 1)
     progress = Progress(len(files), not args.no_progress)
     failures = 0
     try:
         for path in files:
-            for item in read_file(pipeline, path, max_pixels=args.max_image_pixels, codes=codes):
+            pages = read_pages(
+                pipeline, path, max_pixels=args.max_image_pixels, codes=codes, keep_images=keep_images
+            )
+            fingerprint = None
+            for item in pages:
                 if isinstance(item, FileFailure):
                     failures += 1
                     progress.close()
@@ -118,13 +128,45 @@ def run(args: argparse.Namespace) -> int:
                         file=sys.stderr,
                     )
                 else:
-                    writer.write(item)
+                    if store is not None:
+                        fingerprint = fingerprint or sha256_file(path)  # the same file twice is recognisable
+                        store.save_scan(item.result, image=item.image, fingerprint=fingerprint)
+                    writer.write(ExportPage(item.result, image=item.image))
             progress.step(path.name)
+    except StoreFullError as exc:
+        progress.close()
+        print(f"edge-ocr: {exc}", file=sys.stderr)
+        failures += 1
     finally:
         progress.close()
-        writer.close()
+        written = _finish(writer)
         if codes is not None:
             codes.close()
+        if store is not None:
+            store.close()
         if args.output:
             out.close()
-    return EXIT_FAILED if failures else EXIT_OK
+            if not written:
+                args.output.unlink(missing_ok=True)
+    return EXIT_FAILED if failures or not written else EXIT_OK
+
+
+def _open_store(args: argparse.Namespace) -> Store | Literal[False] | None:
+    """The store for --store (None without it); False after printing why it cannot be opened."""
+    if not args.store:
+        return None
+    try:
+        return Store(state_dir(args), StoreSettings(images=ImagePolicy(keep=args.keep_images)))
+    except EdgeOcrError as exc:
+        print(f"edge-ocr: {exc}", file=sys.stderr)
+        return False
+
+
+def _finish(writer: PageWriter) -> bool:
+    """End the document; False (and why, on stderr) when there was nothing to write."""
+    try:
+        writer.close()
+    except ExportError as exc:
+        print(f"edge-ocr: {exc}", file=sys.stderr)
+        return False
+    return True

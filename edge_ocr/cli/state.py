@@ -1,0 +1,65 @@
+"""Where the store lives and how commands name times: shared by search, show, export and status."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+SYSTEM_STATE_DIR = Path("/var/lib/edge-ocr")  # the service's StateDirectory=
+_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def default_state_dir() -> Path:
+    """$EDGE_OCR_STATE_DIR, else the service's /var/lib/edge-ocr if present, else ~/.local/state/edge-ocr."""
+    env = os.environ.get("EDGE_OCR_STATE_DIR") or os.environ.get("STATE_DIRECTORY")
+    if env:
+        return Path(env.split(":")[0])
+    if SYSTEM_STATE_DIR.is_dir():
+        return SYSTEM_STATE_DIR
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "edge-ocr"
+
+
+def add_state_argument(parser: argparse.ArgumentParser) -> None:
+    """--state-dir, shared by every command that touches the store."""
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="the store's folder (default: $EDGE_OCR_STATE_DIR, /var/lib/edge-ocr, ~/.local/state/edge-ocr)",
+    )
+
+
+def state_dir(args: argparse.Namespace) -> Path:
+    """The chosen or default state directory."""
+    return args.state_dir or default_state_dir()
+
+
+def parse_time(text: str, now: datetime | None = None) -> int:
+    """'2026-11-21', '2026-11-21T14:30', ISO with zone, or relative '90m', '2h', '7d' ago; epoch ms.
+
+    Times without a zone are local time (what a person on site means).
+    """
+    now = now or datetime.now(timezone.utc)
+    text = text.strip()
+    m = _RELATIVE.match(text)
+    if m:
+        return int((now - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])).timestamp() * 1000)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected a date/time like 2026-11-21 or 2026-11-21T14:30, or an age like 2h or 7d"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # local time
+    return int(moment.timestamp() * 1000)
+
+
+def format_time(ms: int) -> str:
+    """Epoch ms as local ISO time to the second."""
+    return datetime.fromtimestamp(ms / 1000).astimezone().isoformat(timespec="seconds")
