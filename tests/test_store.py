@@ -6,7 +6,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from edge_ocr.errors import ConfigError, StoreError
+from edge_ocr.errors import ConfigError, StoreError, StoreFullError
 from edge_ocr.results import Code, PageResult, TextLine
 from edge_ocr.store import ImagePolicy, RetentionPolicy, Store, StoreSettings
 from edge_ocr.store.schema import SCHEMA_VERSION, migrate, schema_version
@@ -242,3 +242,22 @@ def test_repeat_bumps_seen_count(store):
     store.bump_seen(scan_id, seen_ms=99)
     stored = store.get_scan(scan_id)
     assert (stored.seen_count, stored.last_seen_ms) == (2, 99)
+
+
+def test_scan_ids_are_never_reused_after_the_newest_is_deleted(store):
+    store.save_scan(result("NEW"), captured_ms=10 * DAY)
+    old = store.save_scan(result("OLD BUT LAST"), captured_ms=1 * DAY)
+    store.settings = StoreSettings(retention=RetentionPolicy(max_age_days=5))
+    assert store.enforce_retention(now=10 * DAY)["scans_deleted_age"] == 1
+    assert store.save_scan(result("NEXT")) == old + 1
+    assert store.get_scan(old) is None
+
+
+def test_another_process_sees_the_reserve_refusal_in_status(tmp_path):
+    with Store(tmp_path) as writer:
+        writer.save_scan(result("X"))
+    huge = StoreSettings(retention=RetentionPolicy(min_free_bytes=1 << 62))
+    with Store(tmp_path, huge) as full, pytest.raises(StoreFullError, match="new scans are refused"):
+        full.save_scan(result("Y"))
+    with Store(tmp_path, huge, readonly=True) as reader:
+        assert reader.status().disk_full and reader.status().scans == 1

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_ocr.errors import StoreError, StoreFullError
+from edge_ocr.errors import EdgeOcrError, StoreError, StoreFullError
 from edge_ocr.results import Code, PageResult, TextLine
 from edge_ocr.store import images as image_files
 from edge_ocr.store.records import OutboxRow, StoredScan, StoreStatus
@@ -54,7 +54,15 @@ def now_ms() -> int:
 
 
 def _polygon_json(polygon) -> str:
-    return json.dumps([[round(x, 1), round(y, 1)] for x, y in polygon], separators=(",", ":"))
+    """Compact JSON of the points at 0.1 px (formatted directly: this runs for every stored line)."""
+    return "[" + ",".join(f"[{x:.1f},{y:.1f}]" for x, y in polygon) + "]"
+
+
+def _free_bytes(path: Path) -> int:
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return 0
 
 
 def _points(polygon_json: str) -> tuple[tuple[float, float], ...]:
@@ -94,12 +102,24 @@ class Store:
             if not readonly:
                 self.state_dir.mkdir(parents=True, exist_ok=True)
             self.conn = self._connect()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
+            if is_disk_full(exc) or _free_bytes(self.state_dir) < 64 * 1024:
+                self.disk_full = True
+                raise StoreFullError(
+                    f"{self.path}: cannot open the store: the disk is full ({exc}); free some space"
+                ) from None
             raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
 
     def _connect(self) -> sqlite3.Connection:
         uri = f"file:{self.path}?mode=ro" if self.readonly else f"file:{self.path}"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        try:
+            return self._prepare(conn)
+        except BaseException:
+            conn.close()  # a failed open must not leak its file descriptors
+            raise
+
+    def _prepare(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {int(self.settings.busy_timeout_ms)}")
         conn.execute("PRAGMA foreign_keys = ON")
         if not self.readonly:
@@ -162,7 +182,7 @@ class Store:
         reserve = self.settings.retention.min_free_bytes
         if reserve <= 0:
             return
-        free = shutil.disk_usage(self.state_dir).free
+        free = _free_bytes(self.state_dir)
         if free < reserve:
             self.disk_full = True
             self.last_error = f"disk nearly full: {free // 1024} KiB free, reserve {reserve // 1024} KiB"
@@ -209,14 +229,23 @@ class Store:
         self.disk_full = False
         self._saves_since_retention += 1
         if self._saves_since_retention >= self.settings.retention_every:
-            self.enforce_retention()
+            try:
+                self.enforce_retention()
+            except EdgeOcrError as exc:  # the scan is committed: report, never fail the save
+                self.last_error = f"retention: {exc}"
         return scan_id
 
     def _insert_scan(self, conn, result: PageResult, captured_ms, fingerprint, status, error) -> int:
-        cur = conn.execute(
-            "INSERT INTO scans (captured_ms, device, source, page, width, height, fingerprint, status, error,"
-            " text_origin, rotation, timings, last_seen_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        row = conn.execute("SELECT value FROM meta WHERE key = 'next_scan_id'").fetchone()
+        scan_id = int(row[0]) if row else 1
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_scan_id', ?)", (str(scan_id + 1),)
+        )
+        conn.execute(
+            "INSERT INTO scans (id, captured_ms, device, source, page, width, height, fingerprint, status,"
+            " error, text_origin, rotation, timings, last_seen_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
+                scan_id,
                 captured_ms,
                 self.settings.device,
                 result.source,
@@ -232,7 +261,6 @@ class Store:
                 captured_ms,
             ),
         )
-        scan_id = int(cur.lastrowid)
         conn.executemany(
             "INSERT INTO lines (scan_id, seq, text, confidence, polygon) VALUES (?,?,?,?,?)",
             [
@@ -308,12 +336,23 @@ class Store:
         found = self.scans_by_ids([scan_id])
         return found[0] if found else None
 
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction: a scan, its lines and its codes come from the same moment (in WAL mode
+        this does not block the writer)."""
+        with self._lock:
+            self.conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self.conn.execute("COMMIT")
+
     def scans_by_ids(self, ids: list[int]) -> list[StoredScan]:
         """Scans in the given order (missing ids are left out)."""
         out = []
         for scan_id in ids:
-            rows = self._read(_SCAN_SQL + " WHERE id = ?", (scan_id,))
-            out.extend(self._load(rows))
+            with self._snapshot():
+                out.extend(self._load(self._read(_SCAN_SQL + " WHERE id = ?", (scan_id,))))
         return out
 
     def iter_scans(
@@ -471,8 +510,11 @@ class Store:
             self._read("SELECT count(*) FROM lines")[0],
             self._read("SELECT count(*) FROM codes")[0],
         )
-        unsent, oldest = self._read("SELECT count(*), min(created_ms) FROM outbox WHERE sent_ms IS NULL")[0]
+        unsent = self._read("SELECT count(*) FROM outbox WHERE sent_ms IS NULL")[0][0]
+        first = self._read("SELECT created_ms FROM outbox WHERE sent_ms IS NULL ORDER BY id LIMIT 1")
+        oldest = first[0][0] if first else None
         sent = self._read("SELECT count(*) FROM outbox WHERE sent_ms IS NOT NULL")[0][0]
+        free = _free_bytes(self.state_dir)
         image_bytes = self._read("SELECT coalesce(sum(image_bytes), 0) FROM scans")[0][0]
         return StoreStatus(
             schema_version=schema_version(self.conn),
@@ -484,8 +526,9 @@ class Store:
             oldest_unsent_ms=oldest,
             db_bytes=self.db_bytes(),
             image_bytes=image_bytes,
-            disk_free_bytes=shutil.disk_usage(self.state_dir).free,
-            disk_full=self.disk_full,
+            disk_free_bytes=free,
+            # another process's refusal shows too: below the reserve, saves are refused
+            disk_full=self.disk_full or free < self.settings.retention.min_free_bytes,
             last_error=self.last_error,
             counters=self.counters(),
         )

@@ -65,7 +65,7 @@ def fsync_dir(path: Path) -> None:
 
 def write(state_dir: Path, scan_id: int, encoded: Encoded) -> tuple[str, str]:
     """Write both files (fsynced) and return their relative paths; a crash before the commit leaves at
-    most a file that the next scan with this id overwrites."""
+    most a stray file (scan ids are never reused, so no scan ever points at it)."""
     image_rel, thumb_rel = relative_paths(scan_id)
     folder = state_dir / image_rel
     folder.parent.mkdir(parents=True, exist_ok=True)

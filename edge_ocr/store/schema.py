@@ -92,6 +92,23 @@ MIGRATIONS: list[str] = [
     ALTER TABLE outbox ADD COLUMN last_error TEXT;
     CREATE INDEX scans_source_time ON scans(source, captured_ms);
     """,
+    # 3: sent-row cleanup and "oldest unsent" without scanning the outbox; code rows without text in
+    # the FTS index too (FTS5 takes NULL; conditional triggers made its full integrity check fail);
+    # scan ids never reused (an unsent payload or `show ID` must not point at a newer scan)
+    """
+    CREATE INDEX outbox_sent ON outbox(sent_ms) WHERE sent_ms IS NOT NULL;
+    DROP TRIGGER codes_fts_insert;
+    DROP TRIGGER codes_fts_delete;
+    CREATE TRIGGER codes_fts_insert AFTER INSERT ON codes BEGIN
+        INSERT INTO codes_fts(rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER codes_fts_delete AFTER DELETE ON codes BEGIN
+        INSERT INTO codes_fts(codes_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    INSERT INTO codes_fts(codes_fts) VALUES ('rebuild');
+    INSERT OR REPLACE INTO meta (key, value)
+        SELECT 'next_scan_id', CAST(coalesce(max(id), 0) + 1 AS TEXT) FROM scans;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
