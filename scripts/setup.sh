@@ -10,7 +10,7 @@ PY="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
 APT_RUN=(libzbar0 fonts-dejavu-core)
-APT_TEST=(fonts-dejavu-core poppler-utils)
+APT_TEST=(fonts-dejavu-core poppler-utils mosquitto mosquitto-clients)
 APT_BENCH=(tesseract-ocr tesseract-ocr-eng)
 
 apt_install() {
