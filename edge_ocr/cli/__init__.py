@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("show", "print one stored scan in full"),
     "export": ("export", "export stored scans as text, JSON, hOCR, ALTO or searchable PDF"),
     "store": ("store_cmd", "the local store: status, retention now"),
+    "outbox": ("outbox", "messages waiting for the broker: status, retry, drop"),
+    "publish": ("publish", "drain the outbox to the configured MQTT broker until stopped"),
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

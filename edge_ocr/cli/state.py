@@ -8,7 +8,11 @@ import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from edge_ocr import config as config_module
+from edge_ocr.config import Config
+
 SYSTEM_STATE_DIR = Path("/var/lib/edge-ocr")  # the service's StateDirectory=
+SYSTEM_CONFIG = Path("/etc/edge-ocr/config.toml")  # the service's ConfigurationDirectory=
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -34,9 +38,33 @@ def add_state_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def state_dir(args: argparse.Namespace) -> Path:
-    """The chosen or default state directory."""
-    return args.state_dir or default_state_dir()
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    """--config, for commands that need more than the state directory."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=f"TOML configuration (default: $EDGE_OCR_CONFIG, else {SYSTEM_CONFIG} if present)",
+    )
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """The configuration named by --config or $EDGE_OCR_CONFIG, the system one if present, else defaults."""
+    path = getattr(args, "config", None) or os.environ.get("EDGE_OCR_CONFIG")
+    if path:
+        return config_module.load(Path(path))
+    if SYSTEM_CONFIG.is_file():
+        return config_module.load(SYSTEM_CONFIG)
+    return Config()
+
+
+def state_dir(args: argparse.Namespace, config: Config | None = None) -> Path:
+    """--state-dir, else the configuration's [device] state_dir, else the default."""
+    if getattr(args, "state_dir", None):
+        return args.state_dir
+    if config is not None and config.device.state_dir:
+        return Path(config.device.state_dir)
+    return default_state_dir()
 
 
 def parse_time(text: str, now: datetime | None = None) -> int:

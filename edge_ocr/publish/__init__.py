@@ -1,0 +1,1 @@
+"""MQTT store-and-forward: outbox payloads, the publisher, topics, Home Assistant discovery."""

@@ -1,0 +1,399 @@
+"""Store-and-forward publisher: drains the outbox in order over MQTT (QoS 1), marking a row sent only
+after its PUBACK; reconnects with backoff and jitter; status with a last will; stats; commands.
+
+One thread owns the paho client and runs its network loop, so no callback races the drain. Every
+connection uses a fresh client: whatever was in flight when a connection died is simply read from
+the outbox again (a duplicate at most, never a loss).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import ssl
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge_ocr.config import MqttSection
+from edge_ocr.publish.backoff import Backoff, OutageLog
+from edge_ocr.publish.discovery import discovery_messages
+from edge_ocr.publish.messages import iso_ms
+from edge_ocr.publish.topics import Topics
+from edge_ocr.store import OutboxRow, Store, now_ms
+
+log = logging.getLogger("edge_ocr.publish")
+
+COMMANDS = ("scan", "stats")  # the allow-list; anything else is rejected and logged
+IDLE_WAIT_S = 0.2  # network loop wait when there is nothing to send
+ACK_WAIT_S = 0.05  # network loop wait while messages are in flight (select returns on the PUBACK)
+HANDED = 1  # windows handed to paho at once (more made paho's own bookkeeping slower)
+READ_AHEAD = 8  # rows read from the store at once, in in-flight windows
+SETTLE_S = 0.1  # longest time an acknowledged row waits to be marked sent
+SETTLE_BATCH = 512  # or this many acknowledgements, whichever comes first
+
+
+@dataclass
+class PublisherStats:
+    """Counters for stats and status lines."""
+
+    connected: bool = False
+    published: int = 0
+    acknowledged: int = 0
+    connects: int = 0
+    failures: int = 0
+    last_error: str | None = None
+    commands_rejected: int = 0
+
+
+@dataclass
+class _Connection:
+    """State of one broker connection (thrown away with it)."""
+
+    client: mqtt.Client
+    since_ms: int
+    connack: bool = False
+    refused: str | None = None
+    lost: str | None = None
+    inflight: dict[int, OutboxRow] = field(default_factory=dict)  # paho mid -> row
+    acked: list[int] = field(default_factory=list)  # outbox ids acknowledged, not yet marked
+    failed_acks: list[tuple[int, str]] = field(default_factory=list)
+    last_id: int = 0  # highest outbox id read from the store on this connection
+    queue: deque[OutboxRow] = field(default_factory=deque)  # read ahead, not yet handed to paho
+    settled_at: float = 0.0
+
+
+class Publisher:
+    """Runs in its own thread; `wake()` after storing makes it drain at once."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: MqttSection,
+        device: str,
+        password: str | None = None,
+        stats_extra: Callable[[], dict] | None = None,
+        commands: dict[str, Callable[[bytes], None]] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.device = device
+        self.topics = Topics(settings.topic_prefix, device)
+        self._password = password
+        self.stats_extra = stats_extra
+        self.handlers = dict(commands or {})
+        self.handlers.setdefault("stats", lambda _payload: self._stats_due.set())
+        self.stats = PublisherStats()
+        self.backoff = Backoff(settings.backoff_min_s, settings.backoff_max_s)
+        self.outage = OutageLog(log)
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._stats_due = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._conn: _Connection | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the publishing thread."""
+        self._thread = threading.Thread(target=self.run, name="mqtt-publisher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Publish `offline`, disconnect cleanly and end the thread."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wake(self) -> None:
+        """New rows are in the outbox."""
+        self._wake.set()
+
+    @property
+    def port(self) -> int:
+        """The configured port, or the protocol default."""
+        return self.settings.port or (8883 if self.settings.tls else 1883)
+
+    # ---- the loop --------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Connect, drain, keep the connection; on any failure wait (backoff, jitter) and start over."""
+        while not self._stop.is_set():
+            error = self._session()
+            if self._stop.is_set():
+                break
+            self.stats.connected = False
+            self.stats.failures += 1
+            self.stats.last_error = error
+            self.outage.failed(error)
+            self._stop.wait(self.backoff.next_delay())
+
+    def _session(self) -> str:
+        """One connection from connect to loss; returns why it ended."""
+        conn = _Connection(self._new_client(), now_ms())
+        self._conn = conn
+        try:
+            conn.client.connect(self.settings.host, self.port, self.settings.keepalive_s)
+        except ssl.SSLError as exc:
+            return f"TLS error with {self.settings.host}:{self.port}: {exc.reason or exc}"
+        except (OSError, ValueError) as exc:
+            return (
+                f"cannot connect to {self.settings.host}:{self.port}: {getattr(exc, 'strerror', None) or exc}"
+            )
+        try:
+            return self._connected_loop(conn)
+        finally:
+            self._close(conn)
+
+    def _connected_loop(self, conn: _Connection) -> str:
+        deadline = time.monotonic() + max(10.0, self.settings.keepalive_s)
+        while not conn.connack:
+            rc = conn.client.loop(0.1)
+            if conn.refused or rc != mqtt.MQTT_ERR_SUCCESS:
+                return conn.refused or f"connection lost before CONNACK ({mqtt.error_string(rc)})"
+            if time.monotonic() > deadline or self._stop.is_set():
+                return "no CONNACK from the broker"
+        self._on_ready(conn)
+        next_stats = time.monotonic() + self.settings.stats_interval_s
+        while not self._stop.is_set():
+            self._drain(conn)
+            # Block in select until the broker answers (it returns as soon as a PUBACK arrives):
+            # spinning with a zero timeout would steal the CPU a local broker needs.
+            window_full = len(conn.inflight) >= HANDED * self.settings.inflight
+            more = bool(conn.queue) and not window_full
+            busy = bool(conn.inflight) or more
+            rc = conn.client.loop(0.0 if more else ACK_WAIT_S if busy else IDLE_WAIT_S)
+            self._settle(conn)
+            if conn.failed_acks:
+                return "broker refused messages: " + "; ".join(e for _, e in conn.failed_acks[:3])
+            if rc != mqtt.MQTT_ERR_SUCCESS or conn.lost:
+                return conn.lost or f"connection lost ({mqtt.error_string(rc)})"
+            if self._stats_due.is_set() or time.monotonic() >= next_stats:
+                self._stats_due.clear()
+                self.publish_stats(conn)
+                next_stats = time.monotonic() + self.settings.stats_interval_s
+            if not busy and not self._wake.is_set():
+                continue
+            self._wake.clear()
+        self._goodbye(conn)
+        return "stopped"
+
+    def _on_ready(self, conn: _Connection) -> None:
+        backlog = self.store.status().outbox_unsent
+        self.outage.recovered(backlog)
+        self.backoff.reset()
+        self.stats.connected = True
+        self.stats.connects += 1
+        client = conn.client
+        client.publish(self.topics.status, b"online", qos=1, retain=True)
+        client.subscribe(self.topics.cmd_filter, qos=1)
+        if self.settings.ha_discovery:
+            for topic, payload in discovery_messages(self.settings, self.topics, self.device):
+                client.publish(topic, json.dumps(payload), qos=1, retain=True)
+        log.info("connected to %s:%d as %s", self.settings.host, self.port, self.device)
+
+    def _drain(self, conn: _Connection) -> None:
+        """Hand rows to paho in order until the in-flight window is full (reading ahead in batches, so
+        the store is asked once per several windows, not once per acknowledgement)."""
+        # paho keeps at most `inflight` unacknowledged on the wire and queues the rest in order; handing
+        # it a few windows at once keeps the socket busy between our turns of the loop.
+        room = HANDED * self.settings.inflight - len(conn.inflight)
+        if room <= 0:
+            return
+        if len(conn.queue) < room:
+            rows = self.store.pending(limit=READ_AHEAD * self.settings.inflight, after_id=conn.last_id)
+            if rows:
+                conn.queue.extend(rows)
+                conn.last_id = rows[-1].id
+        now = now_ms()
+        while conn.queue and room > 0:
+            row = conn.queue.popleft()
+            room -= 1
+            info = conn.client.publish(row.topic, self._payload(row, conn, now), qos=1)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                conn.lost = f"publish failed ({mqtt.error_string(info.rc)})"
+                return
+            conn.inflight[info.mid] = row
+            self.stats.published += 1
+
+    def _payload(self, row: OutboxRow, conn: _Connection, now: int) -> bytes:
+        """The stored payload plus publish time and whether this is a replay (stored before this
+        connection came up, or already tried once). The two fields are spliced into the stored JSON
+        object rather than re-encoding it: the drain rate depends on it."""
+        replayed = row.attempts > 0 or row.created_ms < conn.since_ms
+        extra = f', "published_at": "{iso_ms(now)}", "replayed": {"true" if replayed else "false"}}}'.encode()
+        body = row.payload.rstrip()
+        if body.startswith(b"{") and body.endswith(b"}") and len(body) > 2:
+            return body[:-1] + extra
+        return row.payload  # not a JSON object (never written by edge_ocr): sent as stored
+
+    def _settle(self, conn: _Connection, force: bool = False) -> None:
+        """Record acknowledged rows as sent: one fsynced transaction per batch (a full window, or every
+        SETTLE_S, or when nothing is in flight); a crash before it only means a duplicate later."""
+        if not conn.acked:
+            return
+        now = time.monotonic()
+        due = force or not conn.inflight or len(conn.acked) >= SETTLE_BATCH
+        if due or now - conn.settled_at >= SETTLE_S:
+            ids, conn.acked = conn.acked, []
+            self.store.mark_sent(ids)
+            conn.settled_at = now
+            self.stats.acknowledged += len(ids)
+
+    def _close(self, conn: _Connection) -> None:
+        """A connection ended: settle what was acknowledged, count attempts for what was not."""
+        try:
+            self._settle(conn, force=True)
+            unacked = [row.id for row in conn.inflight.values()]
+            failed = dict(conn.failed_acks)
+            if unacked:
+                self.store.record_attempt(unacked, failed.get(unacked[0]) or "connection lost before PUBACK")
+        except Exception as exc:  # the store may be full or closing; rows stay unsent either way
+            log.warning("could not record publish attempts: %s", exc)
+        with contextlib.suppress(Exception):
+            conn.client.disconnect()
+        with contextlib.suppress(Exception):
+            sock = conn.client.socket()
+            if sock is not None:
+                sock.close()
+        self._conn = None
+
+    def _goodbye(self, conn: _Connection) -> None:
+        """Clean stop: wait briefly for outstanding PUBACKs, then retained offline, then disconnect."""
+        end = time.monotonic() + 2.0
+        while conn.inflight and time.monotonic() < end:
+            if conn.client.loop(0.05) != mqtt.MQTT_ERR_SUCCESS:
+                return
+            self._settle(conn, force=True)
+        info = conn.client.publish(self.topics.status, b"offline", qos=1, retain=True)
+        end = time.monotonic() + 1.0
+        while not info.is_published() and time.monotonic() < end:
+            if conn.client.loop(0.05) != mqtt.MQTT_ERR_SUCCESS:
+                break
+        self._settle(conn, force=True)
+
+    # ---- client and callbacks --------------------------------------------------------------------
+
+    def _new_client(self) -> mqtt.Client:
+        s = self.settings
+        v5 = s.protocol == "5"
+        client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=s.client_id or f"edge-ocr-{self.device}",
+            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
+            clean_session=None if v5 else True,
+        )
+        paho_log = logging.getLogger("edge_ocr.publish.paho")
+        if paho_log.isEnabledFor(logging.DEBUG):  # paho logs every packet: only when asked for
+            client.enable_logger(paho_log)
+        client.max_inflight_messages_set(s.inflight)
+        client.max_queued_messages_set(0)
+        client.will_set(self.topics.status, b"offline", qos=1, retain=True)
+        if s.username:
+            client.username_pw_set(s.username, self._password)
+        if s.tls:
+            client.tls_set(
+                ca_certs=s.ca_file or None,
+                certfile=s.cert_file or None,
+                keyfile=s.key_file or None,
+                cert_reqs=ssl.CERT_REQUIRED,
+            )
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        client.on_message = self._on_message
+        return client
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        if reason_code.is_failure:
+            conn.refused = f"broker refused the connection: {reason_code}"
+        else:
+            conn.connack = True
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        if self._conn is not None and not self._stop.is_set():
+            self._conn.lost = f"disconnected by the broker: {reason_code}"
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        row = conn.inflight.pop(mid, None)
+        if row is None:
+            return
+        if reason_code.is_failure:
+            conn.failed_acks.append((row.id, f"{row.topic}: {reason_code}"))
+            conn.inflight[mid] = row  # still unsent: counted as an attempt when the connection closes
+        else:
+            conn.acked.append(row.id)
+
+    def _on_message(self, client, userdata, message) -> None:
+        name = message.topic.rsplit("/", 1)[-1]
+        conn = self._conn
+        if message.retain:
+            log.warning("ignored retained command %r (commands must not be retained)", name)
+            return
+        handler = self.handlers.get(name) if name in COMMANDS else None
+        if handler is None:
+            self.stats.commands_rejected += 1
+            log.warning("rejected command %r from %s (allowed: %s)", name, message.topic, ", ".join(COMMANDS))
+            self._command_result(conn, name, False, "not allowed")
+            return
+        try:
+            handler(message.payload)
+        except Exception as exc:
+            log.exception("command %r failed", name)
+            self._command_result(conn, name, False, str(exc))
+            return
+        log.info("command %r accepted", name)
+        self._command_result(conn, name, True, None)
+
+    def _command_result(
+        self, conn: _Connection | None, name: str, accepted: bool, reason: str | None
+    ) -> None:
+        if conn is not None:
+            body = {"command": name, "accepted": accepted, "reason": reason, "at": iso_ms(now_ms())}
+            conn.client.publish(self.topics.cmd_result, json.dumps(body), qos=1)
+
+    # ---- stats -------------------------------------------------------------------------------------
+
+    def stats_payload(self) -> dict:
+        """Outbox depth, oldest unsent age, disk, counters, and whatever the daemon adds (fps, drops)."""
+        st = self.store.status()
+        now = now_ms()
+        body = {
+            "device": self.device,
+            "at": iso_ms(now),
+            "outbox_depth": st.outbox_unsent,
+            "oldest_unsent_age_s": round((now - st.oldest_unsent_ms) / 1000, 1)
+            if st.oldest_unsent_ms
+            else 0.0,
+            "disk_free_bytes": st.disk_free_bytes,
+            "disk_full": st.disk_full,
+            "scans_stored": st.scans,
+            "drops": {k: v for k, v in st.counters.items() if "drop" in k or "deleted" in k},
+            "published": self.stats.published,
+            "acknowledged": self.stats.acknowledged,
+            "connects": self.stats.connects,
+            "commands_rejected": self.stats.commands_rejected,
+        }
+        if self.stats_extra is not None:
+            body.update(self.stats_extra())
+        return body
+
+    def publish_stats(self, conn: _Connection) -> None:
+        """Stats are a snapshot: published directly (QoS 1, not stored), never replayed."""
+        try:
+            conn.client.publish(self.topics.stats, json.dumps(self.stats_payload()), qos=1)
+        except Exception as exc:
+            log.warning("could not publish stats: %s", exc)
