@@ -101,6 +101,57 @@ class MqttSection:
 
 
 @dataclass(frozen=True)
+class SourceSection:
+    """Where frames come from (see README, "Frame sources")."""
+
+    kind: str = "video"  # picamera2 | v4l2 | gstreamer | url | video | images | inbox
+    device: str = "/dev/video0"  # v4l2: a /dev/videoN path or an index
+    pipeline: str = ""  # gstreamer: a pipeline ending in appsink
+    url: str = ""  # url: rtsp://... or http(s)://... (a camera on the site network)
+    path: str = ""  # video: a file; images: a folder or glob; inbox: the watched folder
+    width: int = 0  # requested capture size (0: the source's default)
+    height: int = 0
+    fps: float = 0.0  # requested frame rate (0: default)
+    realtime: bool = True  # video: pace frames at the file's rate (false: as fast as possible)
+    loop: bool = False  # video/images: start again at the end
+    stall_s: float = 10.0  # no frame for this long: the source is reopened
+    reopen_min_s: float = 1.0  # reopen backoff
+    reopen_max_s: float = 30.0
+    inbox_done: str = ""  # default: <path>/done
+    inbox_failed: str = ""  # default: <path>/failed
+    inbox_poll_s: float = 1.0
+    # picamera2 (Raspberry Pi CSI cameras)
+    still: bool = False  # still configuration: full sensor resolution, slower; else a video configuration
+    exposure_us: int = 0  # 0: automatic
+    autofocus: str = "continuous"  # continuous | auto (triggered per frame) | manual
+    lens_position: float = 0.0  # manual focus, dioptres
+
+
+@dataclass(frozen=True)
+class GateSection:
+    """Which frames reach inference (see README, "The frame gate")."""
+
+    trigger: str = "continuous"  # continuous | interval | scene-change | command | gpio
+    interval_s: float = 5.0  # trigger = interval
+    gpio_pin: int = 17  # trigger = gpio (BCM numbering, a button to ground)
+    min_sharpness: float = 60.0  # variance of the Laplacian below this: too blurred, skipped (0: off)
+    change_threshold: float = 6.0  # mean absolute difference (0-255, on a 64x64 grey thumbnail) below
+    # this against the last processed frame: unchanged, skipped (0: off)
+    repeat_window_s: float = 30.0  # the same text/codes within this window: stored once, counted
+    max_fps: float = 0.0  # at most this many frames per second to inference (0: as fast as it goes)
+
+
+@dataclass(frozen=True)
+class ServiceSection:
+    """The daemon's own behaviour."""
+
+    queue_size: int = 2  # frames waiting for inference; when full the oldest is dropped and counted
+    watchdog_stall_s: float = 60.0  # no progress for this long: stop sending WATCHDOG=1
+    status_interval_s: float = 5.0  # STATUS= line and status file refresh
+    log_level: str = "info"
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole file."""
 
@@ -109,7 +160,10 @@ class Config:
     codes: CodesSection = field(default_factory=CodesSection)
     store: StoreSection = field(default_factory=StoreSection)
     mqtt: MqttSection = field(default_factory=MqttSection)
-    source: str = "defaults"  # the file it came from (not a key)
+    source: SourceSection = field(default_factory=SourceSection)
+    gate: GateSection = field(default_factory=GateSection)
+    service: ServiceSection = field(default_factory=ServiceSection)
+    origin: str = "defaults"  # the file it came from (not a key)
 
     @property
     def device_id(self) -> str:
@@ -117,7 +171,7 @@ class Config:
         return self.device.id or socket.gethostname().split(".")[0] or "edge-ocr"
 
 
-SECTIONS: dict[str, type] = {k: v for k, v in typing.get_type_hints(Config).items() if k != "source"}
+SECTIONS: dict[str, type] = {k: v for k, v in typing.get_type_hints(Config).items() if k != "origin"}
 
 
 def _type_name(tp) -> str:
@@ -179,7 +233,7 @@ def parse(data: dict, source: str = "<config>") -> Config:
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: [{name}] must be a table (a [{name}] section)")
         sections[name] = _section(SECTIONS[name], value, f"{source}: [{name}]")
-    config = Config(**sections, source=source)
+    config = Config(**sections, origin=source)
     validate(config)
     return config
 
@@ -199,7 +253,7 @@ def load(path: Path) -> Config:
 
 def validate(config: Config) -> None:
     """Cross-field and range checks, named by key."""
-    src = config.source
+    src = config.origin
     m = config.mqtt
     if m.protocol not in ("5", "3.1.1"):
         raise ConfigError(f'{src}: [mqtt] key \'protocol\': expected "5" or "3.1.1", got {m.protocol!r}')
@@ -224,6 +278,22 @@ def validate(config: Config) -> None:
         raise ConfigError(f"{src}: [store] key 'outbox_policy': expected keep or drop-oldest")
     if config.device.id and any(c in config.device.id for c in "/+#"):
         raise ConfigError(f"{src}: [device] key 'id': {config.device.id!r} must not contain / + #")
+    kinds = ("picamera2", "v4l2", "gstreamer", "url", "video", "images", "inbox")
+    if config.source.kind not in kinds:
+        raise ConfigError(
+            f"{src}: [source] key 'kind': {config.source.kind!r} is not one of {', '.join(kinds)}"
+        )
+    if config.source.stall_s <= 0 or not 0 < config.source.reopen_min_s <= config.source.reopen_max_s:
+        raise ConfigError(f"{src}: [source] stall_s and reopen_min_s/reopen_max_s must be > 0 (min <= max)")
+    triggers = ("continuous", "interval", "scene-change", "command", "gpio")
+    if config.gate.trigger not in triggers:
+        raise ConfigError(
+            f"{src}: [gate] key 'trigger': {config.gate.trigger!r} is not one of {', '.join(triggers)}"
+        )
+    if config.service.queue_size < 1:
+        raise ConfigError(f"{src}: [service] key 'queue_size' must be at least 1")
+    if config.service.log_level not in ("debug", "info", "warning", "error"):
+        raise ConfigError(f"{src}: [service] key 'log_level': expected debug, info, warning or error")
 
 
 def store_settings(config: Config) -> StoreSettings:

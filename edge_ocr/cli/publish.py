@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args)
         if not config.mqtt.enabled:
             print(
-                f"edge-ocr: [mqtt] enabled = false in {config.source}: nothing to publish to", file=sys.stderr
+                f"edge-ocr: [mqtt] enabled = false in {config.origin}: nothing to publish to", file=sys.stderr
             )
             return EXIT_USAGE
         password = read_password(config.mqtt.password_file, config.mqtt.password_credential)
