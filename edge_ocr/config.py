@@ -312,6 +312,34 @@ def store_settings(config: Config) -> StoreSettings:
     )
 
 
+def engine_settings(config: Config):
+    """The OCR engine's settings from the [ocr] section (imported lazily: codes-only devices skip it)."""
+    from dataclasses import replace
+
+    from edge_ocr.ocr.detect import DetectorSettings
+    from edge_ocr.ocr.engine import EngineSettings
+    from edge_ocr.ocr.pipeline import OcrOptions
+
+    o = config.ocr
+    if o.roi and len(o.roi) != 4:
+        raise ConfigError(f"{config.origin}: [ocr] key 'roi': expected [x, y, w, h]")
+    options = OcrOptions(
+        min_confidence=o.min_confidence,
+        roi=tuple(o.roi) if o.roi else None,
+        allowlist=o.allow or None,
+        classify=o.classify,
+        detect_rotation=o.detect_rotation,
+    )
+    return EngineSettings(
+        pack=o.pack or None,
+        variant=o.variant or None,
+        threads=o.threads,
+        runtime=o.runtime,
+        detector=replace(DetectorSettings(), max_side=o.max_side),
+        options=options,
+    )
+
+
 def code_options(config: Config) -> CodeOptions:
     """The code scanner's options from the [codes] section."""
     c = config.codes

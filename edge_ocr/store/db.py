@@ -331,6 +331,13 @@ class Store:
             except sqlite3.Error as exc:
                 raise StoreError(f"{self.path}: {exc}") from None
 
+    def find_fingerprint(self, fingerprint: str, page: int = 1) -> int | None:
+        """The id of a stored scan with this fingerprint and page (an inbox file read before a crash)."""
+        rows = self._read(
+            "SELECT id FROM scans WHERE fingerprint = ? AND page = ? LIMIT 1", (fingerprint, page)
+        )
+        return rows[0][0] if rows else None
+
     def get_scan(self, scan_id: int) -> StoredScan | None:
         """One scan in full, or None."""
         found = self.scans_by_ids([scan_id])

@@ -109,6 +109,10 @@ MIGRATIONS: list[str] = [
     INSERT OR REPLACE INTO meta (key, value)
         SELECT 'next_scan_id', CAST(coalesce(max(id), 0) + 1 AS TEXT) FROM scans;
     """,
+    # 4: the daemon asks "was this inbox file (page) stored already?" after a restart
+    """
+    CREATE INDEX scans_fingerprint ON scans(fingerprint, page) WHERE fingerprint IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

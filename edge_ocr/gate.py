@@ -1,0 +1,138 @@
+"""The frame gate, before any inference: triggers, too blurred, unchanged; and after it, repeats.
+
+Every decision is counted, so an operator can see why frames were not read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from edge_ocr.config import GateSection
+from edge_ocr.results import PageResult
+
+THUMB = 64  # side of the grey thumbnail frames are compared on
+SHARP_SIDE = 640  # long side the sharpness is measured at (so thresholds do not depend on resolution)
+
+
+def sharpness(gray: np.ndarray) -> float:
+    """Variance of the Laplacian at a fixed working size: low for a blurred frame."""
+    scale = SHARP_SIDE / max(gray.shape)
+    if scale < 1:
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+
+
+def thumbnail(gray: np.ndarray) -> np.ndarray:
+    """A small blurred grey image: robust to noise when comparing frames."""
+    small = cv2.resize(gray, (THUMB, THUMB), interpolation=cv2.INTER_AREA).astype(np.float32)
+    return cv2.GaussianBlur(small, (3, 3), 0)
+
+
+def fingerprint(thumb: np.ndarray) -> str:
+    """A short hash of the thumbnail (the frame fingerprint stored with a scan)."""
+    return hashlib.sha1(np.round(thumb / 8).astype(np.uint8).tobytes()).hexdigest()[:16]
+
+
+@dataclass
+class Decision:
+    """Whether a frame goes to inference, and why (the reason is counted)."""
+
+    process: bool
+    reason: str  # processed | requested | blurred | unchanged | interval | waiting-for-trigger | rate
+    sharpness: float = 0.0
+    fingerprint: str = ""
+
+
+@dataclass
+class FrameGate:
+    """Trigger mode plus the blur and change checks."""
+
+    settings: GateSection
+    clock: Callable[[], float] = time.monotonic
+    counts: Counter = field(default_factory=Counter)
+    _last_thumb: np.ndarray | None = None
+    _last_time: float = float("-inf")
+    _requested: threading.Event = field(default_factory=threading.Event)
+
+    def request(self) -> None:
+        """Read the next sharp frame whatever the trigger mode (cmd/scan, a GPIO button)."""
+        self._requested.set()
+
+    def check(self, image: np.ndarray) -> Decision:
+        """Decide for one frame; only frames that pass update the 'last processed' reference."""
+        s = self.settings
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+        now = self.clock()
+        requested = self._requested.is_set()
+        sharp = sharpness(gray)
+        thumb = thumbnail(gray)
+        fp = fingerprint(thumb)
+        reason = None
+        if s.min_sharpness > 0 and sharp < s.min_sharpness:
+            reason = "blurred"
+        elif requested:
+            reason = None
+        elif s.trigger in ("command", "gpio"):
+            reason = "waiting-for-trigger"
+        elif s.max_fps > 0 and now - self._last_time < 1.0 / s.max_fps:
+            reason = "rate"
+        elif s.trigger == "interval" and now - self._last_time < s.interval_s:
+            reason = "interval"
+        elif s.trigger in ("continuous", "scene-change") and self._unchanged(thumb):
+            reason = "unchanged"
+        if reason is not None:
+            self.counts[reason] += 1
+            return Decision(False, reason, sharp, fp)
+        self._requested.clear()
+        self._last_thumb, self._last_time = thumb, now
+        reason = "requested" if requested else "processed"
+        self.counts[reason] += 1
+        return Decision(True, reason, sharp, fp)
+
+    def _unchanged(self, thumb: np.ndarray) -> bool:
+        threshold = self.settings.change_threshold
+        if threshold <= 0 and self.settings.trigger != "scene-change":
+            return False
+        threshold = threshold or 6.0
+        return self._last_thumb is not None and float(np.abs(thumb - self._last_thumb).mean()) < threshold
+
+
+def reading_key(result: PageResult) -> str:
+    """What a frame said, normalised: the same label seen twice gives the same key ('' for nothing)."""
+    words = " ".join(" ".join(line.text.split()).upper() for line in result.lines)
+    codes = "|".join(sorted(f"{c.symbology}:{c.data.hex()}" for c in result.codes))
+    return f"{words}#{codes}" if (words or codes) else ""
+
+
+@dataclass
+class RepeatFilter:
+    """The same reading within `window_s` is stored once (its seen-count and last-seen time go up)."""
+
+    window_s: float
+    clock: Callable[[], float] = time.monotonic
+    _recent: dict[str, tuple[int, float]] = field(default_factory=dict)  # key -> (scan id, last seen)
+
+    def repeat_of(self, result: PageResult) -> int | None:
+        """The scan id this reading repeats, or None when it is new (or empty)."""
+        key = reading_key(result)
+        now = self.clock()
+        self._recent = {k: v for k, v in self._recent.items() if now - v[1] <= self.window_s}
+        if not key or key not in self._recent:
+            return None
+        scan_id, _ = self._recent[key]
+        self._recent[key] = (scan_id, now)
+        return scan_id
+
+    def remember(self, result: PageResult, scan_id: int) -> None:
+        """A new reading was stored under scan_id."""
+        key = reading_key(result)
+        if key and self.window_s > 0:
+            self._recent[key] = (scan_id, self.clock())
