@@ -20,6 +20,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "store": ("store_cmd", "the local store: status, retention now"),
     "outbox": ("outbox", "messages waiting for the broker: status, retry, drop"),
     "publish": ("publish", "drain the outbox to the configured MQTT broker until stopped"),
+    "run": ("run", "the daemon: capture, read, store, publish (systemd service)"),
+    "status": ("status", "the daemon's health from its state directory"),
+    "config": ("config_cmd", "check a configuration file, or print the commented example"),
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

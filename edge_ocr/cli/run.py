@@ -1,0 +1,70 @@
+"""`edge-ocr run [--config FILE]`: the daemon. With no configuration it reads the bundled sample footage
+(no camera, no broker) into the local store and stops at the end of it."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from edge_ocr.cli import EXIT_FAILED, EXIT_USAGE
+from edge_ocr.cli.state import add_config_argument, add_state_argument, load_config, state_dir
+from edge_ocr.config import Config
+from edge_ocr.errors import EdgeOcrError
+from edge_ocr.logsetup import setup_logging
+
+SAMPLE_FOOTAGE = Path(__file__).resolve().parent.parent / "samples" / "footage.avi"
+log = logging.getLogger("edge_ocr.run")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `run`."""
+    add_config_argument(parser)
+    add_state_argument(parser)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+def with_sample_footage(config: Config) -> Config:
+    """A video source without a path reads the bundled footage (the quick start's built-in default)."""
+    if config.source.kind == "video" and not config.source.path:
+        return replace(config, source=replace(config.source, path=str(SAMPLE_FOOTAGE), realtime=False))
+    return config
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run until SIGTERM/SIGINT (exit 0) or until a finite source ends (exit 0); 2 on bad setup."""
+    try:
+        config = with_sample_footage(load_config(args))
+    except EdgeOcrError as exc:
+        print(f"edge-ocr: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    where = setup_logging("debug" if args.verbose else config.service.log_level)
+    from edge_ocr.publish.secrets import read_password
+    from edge_ocr.service import Daemon
+
+    try:
+        password = read_password(config.mqtt.password_file, config.mqtt.password_credential)
+        daemon = Daemon(config, state_dir(args, config), password=password)
+    except EdgeOcrError as exc:
+        print(f"edge-ocr: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: daemon.request_stop())
+    log.info(
+        "starting: config %s, state %s, device %s, logs to %s",
+        config.origin,
+        daemon.state_dir,
+        config.device_id,
+        where,
+    )
+    try:
+        return daemon.run()
+    except EdgeOcrError as exc:
+        log.error("%s", exc)
+        return EXIT_USAGE
+    except Exception:
+        log.exception("the daemon failed")
+        return EXIT_FAILED

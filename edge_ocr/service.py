@@ -1,0 +1,407 @@
+"""The daemon: the one place that wires concrete parts (source, gate, engine, codes, store, publisher)
+into threads with a bounded queue, speaks the systemd notify protocol and writes its health."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edge_ocr.codes import CodeScanner
+from edge_ocr.config import Config, code_options, engine_settings, store_settings
+from edge_ocr.gate import FrameGate, RepeatFilter
+from edge_ocr.notify import Notifier
+from edge_ocr.publish.messages import message_builder
+from edge_ocr.publish.topics import Topics
+from edge_ocr.results import PageResult
+from edge_ocr.sources import EndOfSource, Frame, FrameSource, ResilientSource, make_source
+from edge_ocr.store import Store
+
+log = logging.getLogger("edge_ocr.service")
+
+LIVE_KINDS = ("picamera2", "v4l2", "gstreamer", "url")  # frames that are not read in time are dropped
+DOCUMENT_KINDS = ("inbox", "images")  # every page is read: no gate, nothing dropped
+STATUS_FILE = "status.json"
+BACKLOG_NICE = 10  # CPU niceness while an inbox backlog is worked through
+BACKLOG_LARGE = 20
+
+
+@dataclass
+class Counters:
+    """What the daemon did, for stats, STATUS= and status.json."""
+
+    captured: int = 0
+    processed: int = 0
+    stored: int = 0
+    repeats: int = 0
+    empty: int = 0
+    dropped: int = 0
+    failed: int = 0
+    skipped_already_stored: int = 0
+    last_error: str | None = None
+    started: float = field(default_factory=time.time)
+    recent: deque = field(default_factory=lambda: deque(maxlen=120))  # processing end times
+
+    def fps(self) -> float:
+        """Frames processed per second over the last minute."""
+        now = time.monotonic()
+        times = [t for t in self.recent if now - t <= 60]
+        return round(len(times) / 60.0, 3) if times else 0.0
+
+
+class Daemon:
+    """`edge-ocr run`: capture -> gate -> queue -> read -> store (+ outbox) -> publish."""
+
+    def __init__(
+        self,
+        config: Config,
+        state_dir: Path,
+        notifier: Notifier | None = None,
+        source: FrameSource | None = None,
+        password: str | None = None,
+    ) -> None:
+        self.config = config
+        self.state_dir = Path(state_dir)
+        self.notifier = notifier or Notifier()
+        self.counters = Counters()
+        self.gate = FrameGate(config.gate)
+        self.repeats = RepeatFilter(config.gate.repeat_window_s)
+        self.kind = config.source.kind
+        self.live = self.kind in LIVE_KINDS or (self.kind == "video" and config.source.realtime)
+        self._source_arg = source
+        self._password = password
+        self._stop = threading.Event()
+        self._queue: deque[Frame] = deque()
+        self._cond = threading.Condition()
+        self._capture_beat = time.monotonic()
+        self._busy_since: float | None = None
+        self._capture_done = threading.Event()
+        self._fingerprints: dict[str, str] = {}
+        self.pipeline = None
+        self.codes: CodeScanner | None = None
+        self.store: Store | None = None
+        self.publisher = None
+        self.source: ResilientSource | None = None
+
+    # ---- start and stop ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the store, load the models, start publishing, open the source; then READY=1."""
+        c = self.config
+        self.store = Store(self.state_dir, store_settings(c))
+        self.builder = message_builder(
+            Topics(c.mqtt.topic_prefix, c.device_id), c.mqtt.publish_codes, c.mqtt.ha_discovery
+        )
+        if c.ocr.enabled:
+            from edge_ocr.ocr.engine import load_engine
+
+            engine = load_engine(engine_settings(c))
+            self.pipeline = engine.pipeline
+            log.info(
+                "models loaded: %s (%s) on %s in %.0f ms",
+                engine.pack.name,
+                engine.pack.variant,
+                engine.runtime,
+                engine.load_ms,
+            )
+        if c.codes.enabled:
+            self.codes = CodeScanner(code_options(c))
+        if c.mqtt.enabled:
+            from edge_ocr.publish.publisher import Publisher
+
+            self.publisher = Publisher(
+                self.store, c.mqtt, c.device_id, self._password, self.stats_extra, {"scan": self._cmd_scan}
+            )
+            self.publisher.start()
+        self.source = ResilientSource(self._source_arg or make_source(c.source), c.source)
+        self._wait_for_source()
+        if self._stop.is_set():
+            return
+        self.notifier.ready(self.status_line())
+        log.info("ready: source %s, trigger %s", self.source.name, c.gate.trigger)
+
+    def _wait_for_source(self) -> None:
+        """READY=1 waits for the source; meanwhile the start timeout is extended and the reason shown."""
+        while not self._stop.is_set():
+            if self.source.try_open():
+                return
+            self.notifier.send(
+                EXTEND_TIMEOUT_USEC=int(30e6), STATUS=f"waiting for the source: {self.source.last_error}"
+            )
+            self._stop.wait(min(5.0, self.config.source.reopen_max_s))
+
+    def request_stop(self) -> None:
+        """SIGTERM/SIGINT: finish the frame in hand, then stop."""
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+
+    def _cmd_scan(self, _payload: bytes) -> None:
+        self.gate.request()
+
+    # ---- the threads -------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Start, run until stopped (or a finite source ends), shut down cleanly; the exit status."""
+        try:
+            self.start()
+        except Exception:
+            self.shutdown()
+            raise
+        threads = [
+            threading.Thread(target=self._capture_loop, name="capture", daemon=True),
+            threading.Thread(target=self._inference_loop, name="inference", daemon=True),
+        ]
+        for t in threads:
+            t.start()
+        next_status = 0.0
+        while not self._stop.is_set():
+            if self._capture_done.is_set() and not self._queue and self._busy_since is None:
+                log.info("the source has ended; stopping")
+                break
+            now = time.monotonic()
+            if self._making_progress(now):
+                self.notifier.watchdog()
+            if now >= next_status:
+                self.write_status()
+                next_status = now + self.config.service.status_interval_s
+            self._stop.wait(0.5)
+        self.request_stop()
+        self.notifier.stopping()
+        for t in threads:
+            t.join(15)
+        self.shutdown()
+        return 0
+
+    def _making_progress(self, now: float) -> bool:
+        """WATCHDOG=1 only while both threads are alive and no frame is stuck in inference."""
+        stall = self.config.service.watchdog_stall_s
+        capture_ok = self._capture_done.is_set() or now - self._capture_beat < stall
+        busy = self._busy_since
+        inference_ok = busy is None or now - busy < stall
+        return capture_ok and inference_ok
+
+    def _capture_loop(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self._capture_beat = time.monotonic()
+                try:
+                    frame = self.source.read(0.5)
+                except EndOfSource:
+                    break
+                if frame is None:
+                    continue
+                self.counters.captured += 1
+                if self.kind not in DOCUMENT_KINDS:
+                    decision = self.gate.check(frame.image)
+                    if not decision.process:
+                        continue
+                self._enqueue(frame)
+        except Exception as exc:  # never silently: the watchdog notices a dead capture thread
+            log.exception("capture failed")
+            self.counters.last_error = f"capture: {exc}"
+        finally:
+            self._capture_done.set()
+            with self._cond:
+                self._cond.notify_all()
+
+    def _enqueue(self, frame: Frame) -> None:
+        limit = self.config.service.queue_size
+        with self._cond:
+            if self.live:
+                while len(self._queue) >= limit:
+                    self._queue.popleft()  # capture never blocks: the oldest frame goes
+                    self.counters.dropped += 1
+            else:
+                while len(self._queue) >= limit and not self._stop.is_set():
+                    self._cond.wait(0.2)  # files and recordings: wait, never drop
+            self._queue.append(frame)
+            self._cond.notify_all()
+
+    def _inference_loop(self) -> None:
+        self._lower_priority_for_backlog()
+        while True:
+            with self._cond:
+                while not self._queue and not self._stop.is_set() and not self._capture_done.is_set():
+                    self._cond.wait(0.5)
+                if self._stop.is_set() or not self._queue:
+                    if self._stop.is_set() or self._capture_done.is_set():
+                        return
+                    continue
+                frame = self._queue.popleft()
+                self._cond.notify_all()
+            self._busy_since = time.monotonic()
+            try:
+                self.process(frame)
+            finally:
+                self._busy_since = None
+                self.counters.recent.append(time.monotonic())
+
+    def _lower_priority_for_backlog(self) -> None:
+        backlog = getattr(self.source.source if self.source else None, "backlog_size", None)
+        if backlog is not None and backlog() > BACKLOG_LARGE:
+            try:
+                os.nice(BACKLOG_NICE)
+                log.info("working through a backlog of %d files at lower CPU priority", backlog())
+            except OSError:
+                pass
+
+    # ---- one frame -----------------------------------------------------------------------------------
+
+    def read_frame(self, frame: Frame) -> PageResult:
+        """OCR and codes of one frame (the same stages `edge-ocr scan` uses)."""
+        t = time.perf_counter()
+        if self.pipeline is not None:
+            result = self.pipeline.read(frame.image, frame.source, frame.page)
+        else:
+            h, w = frame.image.shape[:2]
+            result = PageResult(frame.source, frame.page, w, h, text_origin="none")
+        if self.codes is not None:
+            scan = self.codes.scan(frame.image)
+            result.codes = scan.codes
+            result.timings_ms.update(scan.timings_ms)
+        result.timings_ms["total"] = (time.perf_counter() - t) * 1000
+        return result
+
+    def process(self, frame: Frame) -> None:
+        """Read, de-duplicate, store (with its outbox rows), wake the publisher; a failure is recorded."""
+        fingerprint = self._item_fingerprint(frame)
+        if fingerprint and self.store.find_fingerprint(fingerprint, frame.page):
+            self.counters.skipped_already_stored += 1  # an inbox file read before a restart
+            self._done(frame, True)
+            return
+        try:
+            result = self.read_frame(frame)
+        except Exception as exc:
+            log.exception("reading frame %d of %s failed", frame.index, frame.source)
+            self.counters.failed += 1
+            self.counters.last_error = f"{frame.source}: {exc}"
+            h, w = frame.image.shape[:2]
+            failed = PageResult(frame.source, frame.page, w, h, text_origin="none")
+            self._save(failed, frame, fingerprint, status="error", error=str(exc))
+            self._done(frame, False, str(exc))
+            return
+        self.counters.processed += 1
+        if not frame.item and not (result.lines or result.codes):
+            self.counters.empty += 1  # a frame of a live scene with nothing on it is not stored
+            return
+        repeat = None if frame.item else self.repeats.repeat_of(result)
+        if repeat is not None:
+            self.counters.repeats += 1
+            self.store.bump_seen(repeat, frame.captured_ms)
+            self._done(frame, True)
+            return
+        scan_id = self._save(result, frame, fingerprint)
+        if scan_id is not None:
+            self.repeats.remember(result, scan_id)
+        self._done(frame, scan_id is not None, None if scan_id is not None else self.counters.last_error)
+
+    def _save(self, result: PageResult, frame: Frame, fingerprint: str | None, **kw) -> int | None:
+        try:
+            scan_id = self.store.save_scan(
+                result,
+                captured_ms=frame.captured_ms,
+                fingerprint=fingerprint,
+                image=frame.image,
+                messages=self.builder,
+                **kw,
+            )
+        except Exception as exc:  # e.g. disk full: counted and shown; the loop goes on
+            log.error("could not store the result of %s: %s", frame.source, exc)
+            self.counters.last_error = str(exc)
+            return None
+        self.counters.stored += 1
+        if self.publisher is not None:
+            self.publisher.wake()
+        return scan_id
+
+    def _item_fingerprint(self, frame: Frame) -> str | None:
+        if not frame.item:
+            return None
+        if frame.item not in self._fingerprints:
+            from edge_ocr.sources.inbox import item_fingerprint
+
+            self._fingerprints = {frame.item: item_fingerprint(Path(frame.item))}
+        return self._fingerprints[frame.item]
+
+    def _done(self, frame: Frame, ok: bool, error: str | None = None) -> None:
+        try:
+            self.source.done(frame, ok, error)
+        except Exception as exc:
+            log.error("could not file %s away: %s", frame.item, exc)
+
+    # ---- health ----------------------------------------------------------------------------------------
+
+    def stats_extra(self) -> dict:
+        """The daemon's figures added to the MQTT stats message."""
+        c = self.counters
+        src = self.source
+        return {
+            "fps": c.fps(),
+            "frames": {
+                "captured": c.captured,
+                "processed": c.processed,
+                "stored": c.stored,
+                "repeats": c.repeats,
+                "dropped": c.dropped,
+                "failed": c.failed,
+                "skipped_already_stored": c.skipped_already_stored,
+            },
+            "gate": dict(self.gate.counts),
+            "source": {
+                "name": src.name if src else None,
+                "reconnects": src.reconnects if src else 0,
+                "stalls": src.stalls if src else 0,
+                "last_error": src.last_error if src else None,
+            },
+            "last_error": c.last_error,
+        }
+
+    def status_line(self) -> str:
+        """One line for systemd's STATUS=."""
+        depth = self.store.status().outbox_unsent if self.store else 0
+        c = self.counters
+        err = f", last error: {c.last_error[:80]}" if c.last_error else ""
+        return f"{c.fps():.2f} fps, {c.processed} read, {c.dropped} dropped, outbox {depth}{err}"
+
+    def write_status(self) -> None:
+        """STATUS= to systemd and status.json in the state directory (for `edge-ocr status`)."""
+        try:
+            store = self.store.status().to_dict() if self.store else {}
+            body = {
+                "pid": os.getpid(),
+                "updated": time.time(),
+                "started": self.counters.started,
+                "device": self.config.device_id,
+                "config": self.config.origin,
+                "mqtt_connected": bool(self.publisher and self.publisher.stats.connected),
+                "mqtt_last_error": self.publisher.stats.last_error if self.publisher else None,
+                **self.stats_extra(),
+                "store": store,
+            }
+            path = self.state_dir / STATUS_FILE
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(body, indent=1))
+            os.replace(tmp, path)
+            self.notifier.status(self.status_line())
+        except Exception as exc:  # health reporting must never stop the reading
+            log.warning("could not write the status: %s", exc)
+
+    def shutdown(self) -> None:
+        """Flush and close everything; the publisher says offline."""
+        if self.publisher is not None:
+            self.publisher.stop()
+        if self.source is not None:
+            self.source.close()
+        if self.codes is not None:
+            self.codes.close()
+        if self.store is not None:
+            self.write_status()
+            self.store.close()
+            self.store = None
+        self.notifier.close()
