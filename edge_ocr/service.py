@@ -81,6 +81,7 @@ class Daemon:
         self._capture_beat = time.monotonic()
         self._busy_since: float | None = None
         self._capture_done = threading.Event()
+        self._capture_failed = False
         self._fingerprints: dict[str, str] = {}
         self.pipeline = None
         self.codes: CodeScanner | None = None
@@ -176,7 +177,7 @@ class Daemon:
         for t in threads:
             t.join(15)
         self.shutdown()
-        return 0
+        return 1 if self._capture_failed else 0
 
     def _making_progress(self, now: float) -> bool:
         """WATCHDOG=1 only while both threads are alive and no frame is stuck in inference."""
@@ -202,9 +203,10 @@ class Daemon:
                     if not decision.process:
                         continue
                 self._enqueue(frame)
-        except Exception as exc:  # never silently: the watchdog notices a dead capture thread
+        except Exception as exc:  # never silently: the exit status is 1, so systemd restarts the service
             log.exception("capture failed")
             self.counters.last_error = f"capture: {exc}"
+            self._capture_failed = True
         finally:
             self._capture_done.set()
             with self._cond:
@@ -358,9 +360,18 @@ class Daemon:
                 "reconnects": src.reconnects if src else 0,
                 "stalls": src.stalls if src else 0,
                 "last_error": src.last_error if src else None,
+                **self._file_errors(),
             },
             "last_error": c.last_error,
         }
+
+    def _file_errors(self) -> dict:
+        """Files a folder source could not decode (images: skipped, inbox: failed/), else only in the log."""
+        inner = self.source.source if self.source else None
+        failed = getattr(inner, "files_failed", getattr(inner, "errors", None))
+        if not isinstance(failed, int):
+            return {}
+        return {"files_failed": failed, "file_error": getattr(inner, "last_error", None)}
 
     def status_line(self) -> str:
         """One line for systemd's STATUS=."""

@@ -10,12 +10,13 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from edge_ocr.cli import EXIT_FAILED, EXIT_USAGE
+from edge_ocr.cli import EXIT_FAILED
 from edge_ocr.cli.state import add_config_argument, add_state_argument, load_config, state_dir
 from edge_ocr.config import Config
-from edge_ocr.errors import EdgeOcrError
+from edge_ocr.errors import ConfigError, EdgeOcrError
 from edge_ocr.logsetup import setup_logging
 
+EXIT_CONFIG = 78  # EX_CONFIG: the unit's RestartPreventExitStatus= stops pointless restarts
 SAMPLE_FOOTAGE = Path(__file__).resolve().parent.parent / "samples" / "footage.avi"
 log = logging.getLogger("edge_ocr.run")
 
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         config = with_sample_footage(load_config(args))
     except EdgeOcrError as exc:
         print(f"edge-ocr: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_CONFIG
     where = setup_logging("debug" if args.verbose else config.service.log_level)
     from edge_ocr.publish.secrets import read_password
     from edge_ocr.service import Daemon
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         daemon = Daemon(config, state_dir(args, config), password=password)
     except EdgeOcrError as exc:
         print(f"edge-ocr: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_CONFIG
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: daemon.request_stop())
     log.info(
@@ -62,9 +63,12 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         return daemon.run()
-    except EdgeOcrError as exc:
+    except ConfigError as exc:
         log.error("%s", exc)
-        return EXIT_USAGE
+        return EXIT_CONFIG
+    except EdgeOcrError as exc:  # e.g. a model file failing its check: worth a restart after a fix
+        log.error("%s", exc)
+        return EXIT_FAILED
     except Exception:
         log.exception("the daemon failed")
         return EXIT_FAILED

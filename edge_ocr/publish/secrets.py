@@ -9,7 +9,8 @@ from edge_ocr.errors import ConfigError
 
 
 def read_password(password_file: str = "", credential: str = "") -> str | None:
-    """The first line of the file or of $CREDENTIALS_DIRECTORY/<credential>; None when neither is set."""
+    """The first line of the file or of $CREDENTIALS_DIRECTORY/<credential>; None when neither is set
+    or the first line is empty."""
     if credential:
         base = os.environ.get("CREDENTIALS_DIRECTORY")
         if not base:
@@ -27,4 +28,4 @@ def read_password(password_file: str = "", credential: str = "") -> str | None:
     except OSError as exc:
         raise ConfigError(f"[mqtt] cannot read the password from {path}: {exc.strerror or exc}") from None
     lines = text.splitlines()
-    return lines[0] if lines else ""
+    return lines[0] if lines and lines[0] else None  # empty: no password (e.g. the unit's empty fallback)

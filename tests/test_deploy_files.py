@@ -1,0 +1,394 @@
+"""Deployment files: the systemd unit (checked by systemd's own tools) and the Ansible role (YAML that
+parses, a config template that renders into a TOML edge_ocr accepts)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edge_ocr import config as config_module
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10 (Jetson JetPack 6)
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+UNIT = ROOT / "systemd" / "edge-ocr.service"
+VERIFY = ROOT / "systemd" / "verify.sh"
+ANSIBLE = ROOT / "ansible"
+ROLE = ANSIBLE / "roles" / "edge_ocr"
+JETSON_DROPIN = ROLE / "files" / "jetson.conf"
+MAX_EXPOSURE = 2.5
+
+needs_systemd_analyze = pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None,
+    reason="systemd-analyze is not installed (Debian package systemd): the unit cannot be checked here",
+)
+
+
+# ---- the unit file ------------------------------------------------------------------------------------
+
+
+def unit_entries(path: Path = UNIT) -> list[tuple[str, str, str]]:
+    """(section, key, value) for every assignment, in order (keys repeat, so no configparser)."""
+    entries, section = [], ""
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            continue
+        key, _, value = line.partition("=")
+        entries.append((section, key.strip(), value.strip()))
+    return entries
+
+
+def values(key: str, section: str = "Service", path: Path = UNIT) -> list[str]:
+    return [v for s, k, v in unit_entries(path) if s == section and k == key]
+
+
+def one(key: str, section: str = "Service") -> str:
+    found = values(key, section)
+    assert len(found) == 1, f"{key}= in [{section}]: expected once, found {found}"
+    return found[0]
+
+
+def run_verify(*dropins: Path) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [str(VERIFY), *map(str, dropins)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "SYSTEMD_COLORS": "0", "SYSTEMD_PAGER": ""},
+    )
+    if result.returncode == 77:  # systemd-analyze missing, or without `security --offline`
+        pytest.skip(result.stderr.strip())
+    return result
+
+
+def verify_section(out: str) -> list[str]:
+    """The lines systemd-analyze verify printed (verify.sh frames them with '== ...' and 'verify:')."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("== systemd-analyze verify"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("verify:"))
+    return lines[start + 1 : end]
+
+
+def exposure(out: str) -> float:
+    m = re.search(r"Overall exposure level for edge-ocr\.service: ([0-9]+(?:\.[0-9]+)?)", out)
+    assert m, f"no 'Overall exposure level' line in:\n{out}"
+    return float(m.group(1))
+
+
+@pytest.fixture(scope="module")
+def verified() -> subprocess.CompletedProcess:
+    return run_verify()
+
+
+def test_verify_script_is_executable():
+    assert VERIFY.stat().st_mode & stat.S_IXUSR
+
+
+@needs_systemd_analyze
+def test_systemd_analyze_verify_is_clean(verified):
+    printed = verify_section(verified.stdout)
+    assert printed == [], "systemd-analyze verify warned:\n" + "\n".join(printed)
+    assert "verify: OK" in verified.stdout
+    for word in ("Unknown key", "Unknown section", "Invalid", "Failed to parse", "ignoring"):
+        assert word not in verified.stdout + verified.stderr
+
+
+@needs_systemd_analyze
+def test_security_exposure_at_most_2_5(verified):
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    level = exposure(verified.stdout)
+    assert level <= MAX_EXPOSURE, f"exposure {level} > {MAX_EXPOSURE}:\n{verified.stdout}"
+
+
+@needs_systemd_analyze
+def test_jetson_dropin_verifies_and_stays_under_2_5():
+    result = run_verify(JETSON_DROPIN)
+    assert verify_section(result.stdout) == [], result.stdout
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert exposure(result.stdout) <= MAX_EXPOSURE
+
+
+def test_unit_is_notify_with_watchdog():
+    assert one("Type") == "notify"
+    assert one("NotifyAccess") == "main"
+    watchdog = one("WatchdogSec")
+    assert re.fullmatch(r"[1-9][0-9]*s?", watchdog), watchdog
+    assert one("Restart") == "on-failure"
+    assert one("ExecStart") == "/opt/edge-ocr/bin/edge-ocr run --config /etc/edge-ocr/config.toml"
+    assert one("TimeoutStopSec") == "20"
+    assert values("StartLimitIntervalSec", "Unit") and values("StartLimitBurst", "Unit")
+
+
+def test_unit_identity_and_directories():
+    assert one("User") == "edge-ocr"
+    assert "video" in one("SupplementaryGroups").split()
+    assert values("DynamicUser") in ([], ["no"])
+    assert one("StateDirectory") == "edge-ocr"
+    assert one("StateDirectoryMode") == "0750"
+    assert one("ConfigurationDirectory") == "edge-ocr"
+    assert one("UMask") == "0027"
+
+
+def test_unit_passes_the_broker_password_as_a_credential():
+    assert one("LoadCredential") == "mqtt-password:/etc/edge-ocr/mqtt-password"
+    # the fallback that keeps a missing file from failing the start: same credential name
+    assert one("SetCredential").startswith("mqtt-password:")
+
+
+def test_unit_device_allow_list_covers_the_camera():
+    assert one("DevicePolicy") == "closed"
+    assert values("PrivateDevices") in ([], ["no"]), "PrivateDevices= would hide the camera"
+    allowed = {v.split()[0]: v.split()[1] for v in values("DeviceAllow")}
+    # video4linux is major 81: /dev/video* and /dev/v4l-subdev*; media: /dev/media*;
+    # dma_heap: /dev/dma_heap/* (the device group names in /proc/devices)
+    for group in ("char-video4linux", "char-media", "char-dma_heap", "char-gpiochip"):
+        assert allowed.get(group) == "rw", f"DeviceAllow={group} rw missing: {allowed}"
+
+
+def test_unit_hardening_directives():
+    assert one("ProtectSystem") == "strict"
+    for key in (
+        "ProtectHome",
+        "PrivateTmp",
+        "NoNewPrivileges",
+        "ProtectKernelTunables",
+        "ProtectKernelModules",
+        "ProtectKernelLogs",
+        "ProtectControlGroups",
+        "ProtectClock",
+        "ProtectHostname",
+        "RestrictNamespaces",
+        "RestrictRealtime",
+        "RestrictSUIDSGID",
+        "LockPersonality",
+        "PrivateUsers",
+    ):
+        assert one(key) == "yes", key
+    assert one("CapabilityBoundingSet") == ""
+    assert one("AmbientCapabilities") == ""
+    assert one("SystemCallArchitectures") == "native"
+    assert values("SystemCallFilter")[0] == "@system-service"
+    assert set(one("RestrictAddressFamilies").split()) == {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}
+    assert one("IPAddressDeny") == "any"
+    assert one("MemoryMax") and one("CPUWeight")
+
+
+# ---- Ansible: YAML ---------------------------------------------------------------------------------------
+
+
+def _yaml():
+    return pytest.importorskip("yaml", reason="PyYAML is not installed: the Ansible YAML is not checked")
+
+
+def test_ansible_yaml_files_parse():
+    yaml = _yaml()
+    files = sorted(ANSIBLE.rglob("*.yml"))
+    assert {p.relative_to(ANSIBLE).as_posix() for p in files} >= {
+        "site.yml",
+        "roles/edge_ocr/tasks/main.yml",
+        "roles/edge_ocr/defaults/main.yml",
+        "roles/edge_ocr/handlers/main.yml",
+    }
+    for path in files:
+        assert yaml.safe_load(path.read_text(encoding="utf-8")) is not None, path
+
+
+def test_site_playbook_applies_the_role_to_the_inventory_group():
+    yaml = _yaml()
+    (play,) = yaml.safe_load((ANSIBLE / "site.yml").read_text(encoding="utf-8"))
+    assert play["hosts"] == "edge_ocr"
+    assert play["become"] is True
+    assert [r["role"] if isinstance(r, dict) else r for r in play["roles"]] == ["edge_ocr"]
+    inventory = (ANSIBLE / "inventory.example.ini").read_text(encoding="utf-8")
+    assert "[edge_ocr]" in inventory
+    assert "edge_ocr_mqtt_password=" not in inventory  # secrets live in a vault file
+
+
+def _all_tasks(tasks):
+    for task in tasks:
+        yield task
+        for key in ("block", "rescue", "always"):
+            yield from _all_tasks(task.get(key, []))
+
+
+def test_role_tasks_are_named_and_keep_secrets_out_of_the_log():
+    yaml = _yaml()
+    tasks = list(_all_tasks(yaml.safe_load((ROLE / "tasks" / "main.yml").read_text(encoding="utf-8"))))
+    assert all(t.get("name") for t in tasks)
+    by_name = {t["name"]: t for t in tasks}
+    password = by_name["Write the broker password"]
+    assert password["no_log"] is True
+    assert password["ansible.builtin.copy"]["mode"] == "0640"
+    assert password["ansible.builtin.copy"]["group"] == "{{ edge_ocr_group }}"
+    assert by_name["Copy the client key"]["no_log"] is True
+    # the configuration is checked before it replaces the old one, and again before the restart
+    assert "config check" in by_name["Write config.toml"]["ansible.builtin.template"]["validate"]
+    assert by_name["Check the installed configuration"]["ansible.builtin.command"]["argv"][1:3] == [
+        "config",
+        "check",
+    ]
+    # the role installs this repository's unit file, not a copy of it
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text(encoding="utf-8"))
+    unit_src = defaults["edge_ocr_unit_src"].replace("{{ role_path }}", str(ROLE))
+    assert Path(unit_src).resolve() == UNIT
+
+
+# ---- Ansible: the config template ---------------------------------------------------------------------
+
+
+def ansible_bool(value) -> bool:
+    """Ansible's `bool` filter (not in plain Jinja2): yes/on/1/true, any case."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("yes", "on", "1", "true", "y", "t")
+
+
+def role_vars(platform: str, **overrides) -> dict:
+    """The role's defaults with host overrides, templated the way Ansible resolves them (lazily)."""
+    yaml = _yaml()
+    nativetypes = pytest.importorskip(
+        "jinja2.nativetypes", reason="Jinja2 is not installed: the Ansible templates are not rendered"
+    )
+    import jinja2
+
+    env = nativetypes.NativeEnvironment(undefined=jinja2.StrictUndefined)
+    env.filters["bool"] = ansible_bool
+    data = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text(encoding="utf-8"))
+    data.update(
+        inventory_hostname="dock-7",
+        role_path=str(ROLE),
+        edge_ocr_is_raspberrypi=platform == "raspberrypi",
+        edge_ocr_is_jetson=platform == "jetson",
+    )
+    data.update(overrides)
+    for _ in range(10):
+        pending = {k: v for k, v in data.items() if isinstance(v, str) and "{{" in v}
+        if not pending:
+            break
+        for key, value in pending.items():
+            with contextlib.suppress(jinja2.UndefinedError):  # needs another variable first
+                data[key] = env.from_string(value).render(data)
+    return data
+
+
+def render(template: str, variables: dict, trim_blocks: bool = True) -> str:
+    jinja2 = pytest.importorskip(
+        "jinja2", reason="Jinja2 is not installed: the Ansible templates are not rendered"
+    )
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(ROLE / "templates")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=trim_blocks,  # Ansible's template module turns it on
+        keep_trailing_newline=True,
+    )
+    env.filters["bool"] = ansible_bool
+    return env.get_template(template).render(variables)
+
+
+def rendered_config(platform: str, trim_blocks: bool = True, **overrides) -> config_module.Config:
+    text = render("config.toml.j2", role_vars(platform, **overrides), trim_blocks)
+    return config_module.parse(tomllib.loads(text), "config.toml.j2")
+
+
+@pytest.mark.parametrize("trim_blocks", [True, False])
+def test_config_template_defaults_on_a_raspberry_pi(trim_blocks):
+    config = rendered_config("raspberrypi", trim_blocks)
+    assert config.device.id == "dock-7"
+    assert config.source.kind == "picamera2"
+    assert config.mqtt.enabled is False
+    assert config.mqtt.password_credential == ""  # no password configured: no credential named
+    assert config.gate.trigger == "continuous"
+    assert config.service.log_level == "info"
+
+
+@pytest.mark.parametrize("trim_blocks", [True, False])
+def test_config_template_broker_tls_password_and_extra_keys(trim_blocks):
+    pipeline = (
+        "nvarguscamerasrc sensor-id=0 ! video/x-raw(memory:NVMM),width=1920,height=1080 ! nvvidconv ! "
+        'video/x-raw,format=BGRx ! videoconvert ! appsink drop=1 max-buffers=1 name="sink"'
+    )
+    config = rendered_config(
+        "jetson",
+        trim_blocks,
+        edge_ocr_device_id="yard-1",
+        edge_ocr_source_kind="gstreamer",
+        edge_ocr_source_pipeline=pipeline,
+        edge_ocr_mqtt_enabled=True,
+        edge_ocr_mqtt_host="mqtt.site.example",
+        edge_ocr_mqtt_tls=True,
+        edge_ocr_mqtt_username="edge-ocr",
+        edge_ocr_mqtt_password="not in the file",
+        edge_ocr_mqtt_ca_src="files/site-ca.crt",
+        edge_ocr_mqtt_cert_src="files/yard-1.crt",
+        edge_ocr_mqtt_key_src="files/yard-1.key",
+        edge_ocr_config_extra={
+            "ocr": {"threads": 4, "roi": [0.1, 0.1, 0.8, 0.8], "allow": "0-9A-Z-"},
+            "codes": {"readers": ["zxing"], "budget_ms": 150.0},
+            "source": {"loop": False, "kind": "ignored: has its own variable"},
+            "mqtt": {"keepalive_s": 45},
+        },
+    )
+    assert config.source.kind == "gstreamer"
+    assert config.source.pipeline == pipeline
+    assert config.mqtt.enabled and config.mqtt.tls
+    assert (config.mqtt.host, config.mqtt.port, config.mqtt.username) == ("mqtt.site.example", 0, "edge-ocr")
+    assert config.mqtt.password_credential == "mqtt-password"
+    assert config.mqtt.password_file == ""
+    assert config.mqtt.ca_file == "/etc/edge-ocr/mqtt-ca.crt"
+    assert (config.mqtt.cert_file, config.mqtt.key_file) == (
+        "/etc/edge-ocr/mqtt-client.crt",
+        "/etc/edge-ocr/mqtt-client.key",
+    )
+    assert config.mqtt.keepalive_s == 45
+    assert (config.ocr.threads, config.ocr.roi, config.ocr.allow) == (4, [0.1, 0.1, 0.8, 0.8], "0-9A-Z-")
+    assert (config.codes.readers, config.codes.budget_ms) == (["zxing"], 150.0)
+
+
+def test_config_template_accepts_ini_strings():
+    """[group:vars] values in an INI inventory are strings: the template converts them."""
+    config = rendered_config(
+        "generic",
+        edge_ocr_source_kind="v4l2",
+        edge_ocr_source_width="1280",
+        edge_ocr_source_height="720",
+        edge_ocr_source_fps="15",
+        edge_ocr_gate_trigger="gpio",
+        edge_ocr_gate_gpio_pin="27",
+        edge_ocr_mqtt_enabled="true",
+        edge_ocr_mqtt_tls="no",
+        edge_ocr_mqtt_port="1884",
+        edge_ocr_store_max_age_days="30",
+    )
+    assert (config.source.width, config.source.height, config.source.fps) == (1280, 720, 15.0)
+    assert (config.gate.trigger, config.gate.gpio_pin) == ("gpio", 27)
+    assert config.mqtt.enabled is True and config.mqtt.tls is False and config.mqtt.port == 1884
+    assert config.store.max_age_days == 30.0
+
+
+def test_network_dropin_renders_and_verifies(tmp_path):
+    text = render("network.conf.j2", role_vars("raspberrypi", edge_ocr_ip_allow="192.168.10.5 192.168.10.1"))
+    assert "IPAddressAllow=\n" in text and "IPAddressAllow=192.168.10.5 192.168.10.1\n" in text
+    listed = render("network.conf.j2", role_vars("raspberrypi", edge_ocr_ip_allow=["10.1.2.3", "fd00::/8"]))
+    assert "IPAddressAllow=10.1.2.3\nIPAddressAllow=fd00::/8\n" in listed
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed: the rendered drop-in is not verified")
+    dropin = tmp_path / "network.conf"
+    dropin.write_text(listed, encoding="utf-8")
+    result = run_verify(dropin, JETSON_DROPIN)
+    assert verify_section(result.stdout) == [], result.stdout
+    assert result.returncode == 0, result.stdout + result.stderr
