@@ -325,7 +325,8 @@ class Daemon:
     def _item_fingerprint(self, frame: Frame) -> str | None:
         if not frame.item:
             return None
-        if frame.item not in self._fingerprints:
+        # Recomputed at each file's first page: a scanner often reuses a name (scan.png) for new content.
+        if frame.page == 1 or frame.item not in self._fingerprints:
             from edge_ocr.sources.inbox import item_fingerprint
 
             self._fingerprints = {frame.item: item_fingerprint(Path(frame.item))}
