@@ -31,6 +31,8 @@ from edge_ocr.store import OutboxRow, Store, now_ms
 log = logging.getLogger("edge_ocr.publish")
 
 COMMANDS = ("scan", "stats")  # the allow-list; anything else is rejected and logged
+# CONNACK refusals that mean the username/password (mosquitto answers a wrong password "Not authorized")
+BAD_CREDENTIALS = ("Bad user name or password", "Not authorized")
 IDLE_WAIT_S = 0.2  # network loop wait when there is nothing to send
 ACK_WAIT_S = 0.05  # network loop wait while messages are in flight (select returns on the PUBACK)
 HANDED = 1  # windows handed to paho at once (more made paho's own bookkeeping slower)
@@ -126,7 +128,11 @@ class Publisher:
     def run(self) -> None:
         """Connect, drain, keep the connection; on any failure wait (backoff, jitter) and start over."""
         while not self._stop.is_set():
-            error = self._session()
+            try:
+                error = self._session()
+            except Exception as exc:  # e.g. the store failing: never let the thread die silently
+                log.exception("publisher error")
+                error = f"publisher error: {exc}"
             if self._stop.is_set():
                 break
             self.stats.connected = False
@@ -137,12 +143,19 @@ class Publisher:
 
     def _session(self) -> str:
         """One connection from connect to loss; returns why it ended."""
-        conn = _Connection(self._new_client(), now_ms())
+        try:
+            client = self._new_client()
+        except (ssl.SSLError, OSError, ValueError) as exc:  # tls_set reads the files on every attempt
+            what = "TLS (ca_file, cert_file, key_file)" if self.settings.tls else "the MQTT client"
+            return f"cannot set up {what}: {exc}"
+        conn = _Connection(client, now_ms())
         self._conn = conn
         try:
             conn.client.connect(self.settings.host, self.port, self.settings.keepalive_s)
         except ssl.SSLError as exc:
-            return f"TLS error with {self.settings.host}:{self.port}: {exc.reason or exc}"
+            detail = getattr(exc, "verify_message", None)  # e.g. "unable to get local issuer certificate"
+            reason = f"{exc.reason or exc}{f' ({detail})' if detail else ''}"
+            return f"TLS error with {self.settings.host}:{self.port}: {reason}"
         except (OSError, ValueError) as exc:
             return (
                 f"cannot connect to {self.settings.host}:{self.port}: {getattr(exc, 'strerror', None) or exc}"
@@ -192,8 +205,8 @@ class Publisher:
         self.stats.connected = True
         self.stats.connects += 1
         client = conn.client
+        client.subscribe(self.topics.cmd_filter, qos=1)  # before `online`: a controller may react to it
         client.publish(self.topics.status, b"online", qos=1, retain=True)
-        client.subscribe(self.topics.cmd_filter, qos=1)
         if self.settings.ha_discovery:
             for topic, payload in discovery_messages(self.settings, self.topics, self.device):
                 client.publish(topic, json.dumps(payload), qos=1, retain=True)
@@ -315,7 +328,13 @@ class Publisher:
         conn = self._conn
         if conn is None:
             return
-        if reason_code.is_failure:
+        if reason_code.is_failure and str(reason_code) in BAD_CREDENTIALS:
+            user = f"user {self.settings.username!r}" if self.settings.username else "no username set"
+            conn.refused = (
+                f"broker refused the credentials ({user}): {reason_code};"
+                " check [mqtt] username and password_file / password_credential"
+            )
+        elif reason_code.is_failure:
             conn.refused = f"broker refused the connection: {reason_code}"
         else:
             conn.connack = True
@@ -346,8 +365,15 @@ class Publisher:
         handler = self.handlers.get(name) if name in COMMANDS else None
         if handler is None:
             self.stats.commands_rejected += 1
-            log.warning("rejected command %r from %s (allowed: %s)", name, message.topic, ", ".join(COMMANDS))
-            self._command_result(conn, name, False, "not allowed")
+            reason = "not available here" if name in COMMANDS else "not allowed"
+            log.warning(
+                "rejected command %r from %s: %s (allowed: %s)",
+                name,
+                message.topic,
+                reason,
+                ", ".join(COMMANDS),
+            )
+            self._command_result(conn, name, False, reason)
             return
         try:
             handler(message.payload)

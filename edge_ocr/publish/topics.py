@@ -27,7 +27,7 @@ class Topics:
 
     @property
     def tag(self) -> str:
-        """QR payloads as plain text, for Home Assistant's tag scanner."""
+        """QR payloads ({"tag_id": ...}) for Home Assistant's tag scanner."""
         return self._t("tag")
 
     @property
