@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import queue
 import ssl
 import threading
 import time
@@ -99,6 +100,9 @@ class Publisher:
         self._stats_due = threading.Event()
         self._thread: threading.Thread | None = None
         self._conn: _Connection | None = None
+        self._marks: queue.Queue[list[int] | None] = queue.Queue()
+        self._marker = threading.Thread(target=self._mark_loop, name="mqtt-acks", daemon=True)
+        self._marker.start()
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -113,6 +117,8 @@ class Publisher:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        self._marks.put(None)  # after the last acknowledgements of the final connection
+        self._marker.join(timeout)
 
     def wake(self) -> None:
         """New rows are in the outbox."""
@@ -256,9 +262,24 @@ class Publisher:
         due = force or not conn.inflight or len(conn.acked) >= SETTLE_BATCH
         if due or now - conn.settled_at >= SETTLE_S:
             ids, conn.acked = conn.acked, []
-            self.store.mark_sent(ids)
+            self._marks.put(ids)  # written by the marker thread (SQLite releases the GIL meanwhile)
+            if force:
+                self._marks.join()
             conn.settled_at = now
             self.stats.acknowledged += len(ids)
+
+    def _mark_loop(self) -> None:
+        """Records acknowledgements in the store beside the network loop, so neither waits for the other."""
+        while True:
+            ids = self._marks.get()
+            try:
+                if ids is None:
+                    return
+                self.store.mark_sent(ids)
+            except Exception as exc:  # rows stay unsent: sent again later, never lost
+                log.warning("could not record %d acknowledgements: %s", len(ids), exc)
+            finally:
+                self._marks.task_done()
 
     def _close(self, conn: _Connection) -> None:
         """A connection ended: settle what was acknowledged, count attempts for what was not."""
