@@ -29,6 +29,7 @@ DOCUMENT_KINDS = ("inbox", "images")  # every page is read: no gate, nothing dro
 STATUS_FILE = "status.json"
 BACKLOG_NICE = 10  # CPU niceness while an inbox backlog is worked through
 BACKLOG_LARGE = 20
+DRAIN_S = 10.0  # a finite source has ended: the longest wait for a connected publisher to send the rest
 
 
 @dataclass
@@ -131,6 +132,7 @@ class Daemon:
         while not self._stop.is_set():
             if self.source.try_open():
                 return
+            self.write_status(notify=False)  # `edge-ocr status`: running, and why it is not ready
             self.notifier.send(
                 EXTEND_TIMEOUT_USEC=int(30e6), STATUS=f"waiting for the source: {self.source.last_error}"
             )
@@ -164,6 +166,7 @@ class Daemon:
         while not self._stop.is_set():
             if self._capture_done.is_set() and not self._queue and self._busy_since is None:
                 log.info("the source has ended; stopping")
+                self._let_publisher_drain()
                 break
             now = time.monotonic()
             if self._making_progress(now):
@@ -178,6 +181,17 @@ class Daemon:
             t.join(15)
         self.shutdown()
         return 1 if self._capture_failed else 0
+
+    def _let_publisher_drain(self) -> None:
+        """A finite source ended: a connected publisher may send what was just stored before the stop."""
+        if self.publisher is None:
+            return
+        self.publisher.wake()
+        deadline = time.monotonic() + DRAIN_S
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            if not self.publisher.stats.connected or not self.store.pending(limit=1):
+                return
+            self._stop.wait(0.1)
 
     def _making_progress(self, now: float) -> bool:
         """WATCHDOG=1 only while both threads are alive and no frame is stuck in inference."""
@@ -236,8 +250,8 @@ class Daemon:
                         return
                     continue
                 frame = self._queue.popleft()
+                self._busy_since = time.monotonic()  # under the lock: never "idle" with a frame in hand
                 self._cond.notify_all()
-            self._busy_since = time.monotonic()
             try:
                 self.process(frame)
             finally:
@@ -289,10 +303,13 @@ class Daemon:
             self._done(frame, False, str(exc))
             return
         self.counters.processed += 1
-        if not frame.item and not (result.lines or result.codes):
+        # Documents (inbox files, an images folder read once) are kept page by page, empty or repeated;
+        # a live scene stores neither empty frames nor repeats.
+        document = bool(frame.item) or (self.kind in DOCUMENT_KINDS and not self.config.source.loop)
+        if not document and not (result.lines or result.codes):
             self.counters.empty += 1  # a frame of a live scene with nothing on it is not stored
             return
-        repeat = None if frame.item else self.repeats.repeat_of(result)
+        repeat = None if document else self.repeats.repeat_of(result)
         if repeat is not None:
             self.counters.repeats += 1
             self.store.bump_seen(repeat, frame.captured_ms)
@@ -381,7 +398,7 @@ class Daemon:
         err = f", last error: {c.last_error[:80]}" if c.last_error else ""
         return f"{c.fps():.2f} fps, {c.processed} read, {c.dropped} dropped, outbox {depth}{err}"
 
-    def write_status(self) -> None:
+    def write_status(self, notify: bool = True) -> None:
         """STATUS= to systemd and status.json in the state directory (for `edge-ocr status`)."""
         try:
             store = self.store.status().to_dict() if self.store else {}
@@ -400,7 +417,8 @@ class Daemon:
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(body, indent=1))
             os.replace(tmp, path)
-            self.notifier.status(self.status_line())
+            if notify:
+                self.notifier.status(self.status_line())
         except Exception as exc:  # health reporting must never stop the reading
             log.warning("could not write the status: %s", exc)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 
 from edge_ocr.cli import EXIT_OK, EXIT_USAGE
+from edge_ocr.cli.run import stop_on_signals
 from edge_ocr.cli.state import add_config_argument, add_state_argument, load_config, state_dir
 from edge_ocr.config import store_settings
 from edge_ocr.errors import EdgeOcrError
@@ -45,8 +45,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"edge-ocr: {exc}", file=sys.stderr)
         return EXIT_USAGE
     stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop_on_signals(stop.set)  # never set() from inside the handler: see stop_on_signals
     publisher = Publisher(store, config.mqtt, config.device_id, password)
     publisher.start()
     try:

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,8 +37,17 @@ def with_sample_footage(config: Config) -> Config:
     return config
 
 
+def stop_on_signals(request_stop: Callable[[], None]) -> None:
+    """SIGTERM/SIGINT call request_stop from a new thread, so a signal can never deadlock the main one."""
+    # A handler runs in the main thread between two bytecodes, maybe while that thread holds the lock
+    # inside Event.wait() that Event.set() needs: called there, request_stop would wait for itself
+    # forever. _thread.start_new_thread takes no threading-module lock.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: _thread.start_new_thread(request_stop, ()))
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run until SIGTERM/SIGINT (exit 0) or until a finite source ends (exit 0); 2 on bad setup."""
+    """Run until SIGTERM/SIGINT (exit 0) or until a finite source ends (exit 0); 78 on a bad setup."""
     try:
         config = with_sample_footage(load_config(args))
     except EdgeOcrError as exc:
@@ -52,8 +63,7 @@ def run(args: argparse.Namespace) -> int:
     except EdgeOcrError as exc:
         print(f"edge-ocr: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: daemon.request_stop())
+    stop_on_signals(daemon.request_stop)
     log.info(
         "starting: config %s, state %s, device %s, logs to %s",
         config.origin,

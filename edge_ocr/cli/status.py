@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
             f" {src.get('stalls', 0)} stalls"
             + (f", last error: {src['last_error']}" if src.get("last_error") else "")
         )
+        if src.get("files_failed"):
+            print(f"files         {src['files_failed']} could not be read, the last: {src.get('file_error')}")
         print(
             f"frames        {status.get('fps', 0)} fps; " + ", ".join(f"{k} {v}" for k, v in frames.items())
         )
