@@ -55,5 +55,5 @@ if [ "$MODE" = test ] && "$PY" -c 'import sys; sys.exit(sys.version_info[:2] > (
   "$TFL/bin/python" -m pip install -q --upgrade pip >/dev/null
   "$TFL/bin/python" -m pip install -q "numpy<2" "tflite-runtime==2.14.0" pytest segno python-barcode lxml
   "$TFL/bin/python" -m pip install -q --no-deps -e .
-  "$TFL/bin/python" -m pip install -q opencv-python-headless"<4.11" pyclipper pillow pypdfium2 zxing-cpp pyzbar
+  "$TFL/bin/python" -m pip install -q opencv-python-headless"<4.11" pyclipper pillow pypdfium2 zxing-cpp pyzbar paho-mqtt cryptography
 fi

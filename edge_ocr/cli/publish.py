@@ -13,7 +13,6 @@ from edge_ocr.cli.run import stop_on_signals
 from edge_ocr.cli.state import add_config_argument, add_state_argument, load_config, state_dir
 from edge_ocr.config import store_settings
 from edge_ocr.errors import EdgeOcrError
-from edge_ocr.publish.publisher import Publisher
 from edge_ocr.publish.secrets import read_password
 from edge_ocr.store import Store
 
@@ -46,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     stop = threading.Event()
     stop_on_signals(stop.set)  # never set() from inside the handler: see stop_on_signals
+    from edge_ocr.publish.publisher import Publisher  # paho only when publishing
+
     publisher = Publisher(store, config.mqtt, config.device_id, password)
     publisher.start()
     try:
