@@ -9,11 +9,13 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from edge_ocr.codes import CodeScanner
 from edge_ocr.config import Config, code_options, engine_settings, store_settings
+from edge_ocr.errors import ConfigError
 from edge_ocr.gate import FrameGate, RepeatFilter
 from edge_ocr.notify import Notifier
 from edge_ocr.publish.messages import message_builder
@@ -55,6 +57,24 @@ class Counters:
         return round(len(times) / 60.0, 3) if times else 0.0
 
 
+def gpio_button(pin: int, pressed: Callable[[], None]):
+    """A push button (to ground) on a Raspberry Pi GPIO pin that triggers a read (gpiozero, imported only
+    for trigger = "gpio")."""
+    try:
+        from gpiozero import Button
+    except ImportError:
+        raise ConfigError(
+            '[gate] trigger = "gpio" needs gpiozero: on Raspberry Pi OS `sudo apt install python3-gpiozero` '
+            "(venv with --system-site-packages) or `pip install gpiozero lgpio`"
+        ) from None
+    try:
+        button = Button(pin, pull_up=True, bounce_time=0.05)
+    except Exception as exc:  # no GPIO chip, pin in use, no permission (the unit allows /dev/gpiochip*)
+        raise ConfigError(f"[gate] gpio_pin {pin}: cannot use the pin: {exc}") from None
+    button.when_pressed = pressed
+    return button
+
+
 class Daemon:
     """`edge-ocr run`: capture -> gate -> queue -> read -> store (+ outbox) -> publish."""
 
@@ -89,6 +109,7 @@ class Daemon:
         self.store: Store | None = None
         self.publisher = None
         self.source: ResilientSource | None = None
+        self._button = None  # the GPIO trigger button, kept alive while the daemon runs
 
     # ---- start and stop ----------------------------------------------------------------------------
 
@@ -120,6 +141,8 @@ class Daemon:
                 self.store, c.mqtt, c.device_id, self._password, self.stats_extra, {"scan": self._cmd_scan}
             )
             self.publisher.start()
+        if c.gate.trigger == "gpio":
+            self._button = gpio_button(c.gate.gpio_pin, self.gate.request)
         self.source = ResilientSource(self._source_arg or make_source(c.source), c.source)
         self._wait_for_source()
         if self._stop.is_set():

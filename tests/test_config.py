@@ -55,3 +55,29 @@ def test_bad_values_are_named(data, message):
     with pytest.raises(ConfigError) as info:
         parse(data, "site.toml")
     assert message in str(info.value) and "site.toml" in str(info.value)
+
+
+def test_gpio_trigger_wires_a_button_to_the_gate(monkeypatch):
+    """gpiozero exists only on a Pi: a stand-in module at the import boundary, the real wiring above it."""
+    import sys
+    import types
+
+    from edge_ocr.gate import FrameGate
+    from edge_ocr.service import gpio_button
+
+    made = []
+
+    class Button:
+        def __init__(self, pin, pull_up, bounce_time):
+            self.pin, self.when_pressed = pin, None
+            made.append(self)
+
+    monkeypatch.setitem(sys.modules, "gpiozero", types.SimpleNamespace(Button=Button))
+    gate = FrameGate(parse({"gate": {"trigger": "gpio"}}).gate)
+    gpio_button(27, gate.request)
+    assert made[0].pin == 27
+    made[0].when_pressed()  # the button is pressed
+    assert gate._requested.is_set()
+    monkeypatch.setitem(sys.modules, "gpiozero", None)  # not installed
+    with pytest.raises(ConfigError, match="needs gpiozero"):
+        gpio_button(27, gate.request)
