@@ -58,6 +58,22 @@ def _polygon_json(polygon) -> str:
     return "[" + ",".join(f"[{x:.1f},{y:.1f}]" for x, y in polygon) + "]"
 
 
+def scan_filters(
+    since_ms: int | None, until_ms: int | None, source: str | None, table: str = ""
+) -> tuple[list[str], list]:
+    """SQL conditions (and their parameters) for a time window and a source pattern on scans."""
+    where, params = [], []
+    for clause, value in (
+        ("captured_ms >= ?", since_ms),
+        ("captured_ms < ?", until_ms),
+        ("source LIKE ?", source),
+    ):
+        if value is not None:
+            where.append(table + clause)
+            params.append(value)
+    return where, params
+
+
 def _free_bytes(path: Path) -> int:
     try:
         return shutil.disk_usage(path).free
@@ -372,22 +388,14 @@ class Store:
         """Scans oldest first in a time window, read in small batches (never one long read transaction)."""
         last_id = 0
         while True:
-            where, params = ["id > ?"], [last_id]
-            if since_ms is not None:
-                where.append("captured_ms >= ?")
-                params.append(since_ms)
-            if until_ms is not None:
-                where.append("captured_ms < ?")
-                params.append(until_ms)
-            if source is not None:
-                where.append("source LIKE ?")
-                params.append(source)
-            rows = self._read(
-                _SCAN_SQL + " WHERE " + " AND ".join(where) + f" ORDER BY id LIMIT {batch}", params
-            )
+            where, params = scan_filters(since_ms, until_ms, source)
+            sql = _SCAN_SQL + " WHERE " + " AND ".join(["id > ?", *where]) + f" ORDER BY id LIMIT {batch}"
+            with self._snapshot():  # each batch with its lines and codes from one moment
+                rows = self._read(sql, [last_id, *params])
+                loaded = self._load(rows)
             if not rows:
                 return
-            yield from self._load(rows)
+            yield from loaded
             last_id = rows[-1][0]
 
     def _load(self, rows: list[tuple]) -> list[StoredScan]:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from edge_ocr.errors import StoreError
+from edge_ocr.store.db import Store, scan_filters
 from edge_ocr.store.records import SearchHit
-
-if TYPE_CHECKING:
-    from edge_ocr.store.db import Store
 
 MARK_START, MARK_END = "\x02", "\x03"
 _TOKEN = re.compile(r'"([^"]*)"(\*?)|(\S+)')
@@ -59,16 +56,8 @@ def search(
     for kind in kinds:
         table, rows = ("lines", "lines_fts") if kind == "text" else ("codes", "codes_fts")
         extra = ", c.symbology" if kind == "code" else ", NULL"
-        where, params = [f"{rows} MATCH ?"], [match]
-        if since_ms is not None:
-            where.append("s.captured_ms >= ?")
-            params.append(since_ms)
-        if until_ms is not None:
-            where.append("s.captured_ms < ?")
-            params.append(until_ms)
-        if source is not None:
-            where.append("s.source LIKE ?")
-            params.append(source)
+        filters, values = scan_filters(since_ms, until_ms, source, table="s.")
+        where, params = [f"{rows} MATCH ?", *filters], [match, *values]
         sql = (
             f"SELECT s.id, s.captured_ms, s.source, c.text, highlight({rows}, 0, ?, ?){extra}"
             f" FROM {rows} JOIN {table} c ON c.id = {rows}.rowid JOIN scans s ON s.id = c.scan_id"
