@@ -269,17 +269,25 @@ class Publisher:
             self.stats.acknowledged += len(ids)
 
     def _mark_loop(self) -> None:
-        """Records acknowledgements in the store beside the network loop, so neither waits for the other."""
-        while True:
-            ids = self._marks.get()
-            try:
-                if ids is None:
-                    return
-                self.store.mark_sent(ids)
-            except Exception as exc:  # rows stay unsent: sent again later, never lost
-                log.warning("could not record %d acknowledgements: %s", len(ids), exc)
-            finally:
-                self._marks.task_done()
+        """Records acknowledgements beside the network loop, on a connection of its own: in WAL mode the
+        drain's reads of the outbox then never wait for these writes."""
+        marks: Store | None = None
+        try:
+            while True:
+                ids = self._marks.get()
+                try:
+                    if ids is None:
+                        return
+                    if marks is None:
+                        marks = Store(self.store.state_dir, self.store.settings)
+                    marks.mark_sent(ids)
+                except Exception as exc:  # rows stay unsent: sent again later, never lost
+                    log.warning("could not record %d acknowledgements: %s", len(ids or []), exc)
+                finally:
+                    self._marks.task_done()
+        finally:
+            if marks is not None:
+                marks.close()
 
     def _close(self, conn: _Connection) -> None:
         """A connection ended: settle what was acknowledged, count attempts for what was not."""
