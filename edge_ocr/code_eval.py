@@ -9,7 +9,8 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge_ocr.documents import SUPPORTED_SUFFIXES
+from edge_ocr.documents import SUPPORTED_SUFFIXES, expand_inputs
+from edge_ocr.evaluation import ground_truth_for
 
 # What a reader returned for one symbol: its text (None for binary) and raw bytes.
 Decoded = tuple[str | None, bytes]
@@ -43,16 +44,13 @@ def find_code_samples(folders: list[Path], all_images: bool = False) -> dict[Pat
     """Samples by folder: folders with any NAME.txt; with all_images, also folders of code-free images."""
     groups: dict[Path, list[CodeSample]] = {}
     for folder in folders:
-        files = sorted(folder.rglob("*")) if folder.is_dir() else [folder]
-        images = [p for p in files if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES]
+        images = [p for p in expand_inputs([folder]) if p.suffix.lower() in SUPPORTED_SUFFIXES]
         by_parent: dict[Path, list[CodeSample]] = {}
         for image in images:
             by_parent.setdefault(image.parent, []).append(load_sample(image))
         for parent, samples in by_parent.items():
             has_payloads = any(s.has_code for s in samples)
-            has_gt_text = any(s.image.with_name(s.image.name + ".gt.txt").exists() for s in samples) or any(
-                s.image.with_suffix(".gt.txt").exists() for s in samples
-            )
+            has_gt_text = any(ground_truth_for(s.image) for s in samples)
             if (has_payloads or all_images) and not has_gt_text:
                 groups[parent] = samples
     return groups

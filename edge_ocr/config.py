@@ -51,26 +51,26 @@ class CodesSection:
     """Barcode and QR reading (see README, "Barcodes and QR codes")."""
 
     enabled: bool = True
-    readers: list[str] = field(default_factory=lambda: ["zxing", "zbar"])
-    retry: list[str] = field(
-        default_factory=lambda: ["dense", "downscale", "equalise", "binarise", "upscale", "rotate45"]
-    )
-    budget_ms: float = 300.0
-    zbar_density: int = 2
+    # Defaults are the scanner's own, so the two can never disagree.
+    readers: list[str] = field(default_factory=lambda: list(CodeOptions.readers))
+    retry: list[str] = field(default_factory=lambda: list(CodeOptions.retry_steps))
+    budget_ms: float = CodeOptions.retry_budget_ms
+    zbar_density: int = CodeOptions.zbar_density
 
 
 @dataclass(frozen=True)
 class StoreSection:
     """Local store: kept images, retention, outbox policy, disk reserve."""
 
-    images: str = "none"  # none | results | all
-    image_quality: int = 85
-    thumb_px: int = 320
-    max_age_days: float = 90.0  # 0: keep forever
+    # Defaults are the store's own (ImagePolicy, RetentionPolicy), in the units an operator writes.
+    images: str = ImagePolicy.keep  # none | results | all
+    image_quality: int = ImagePolicy.quality
+    thumb_px: int = ImagePolicy.thumb_px
+    max_age_days: float = RetentionPolicy.max_age_days or 0.0  # 0: keep forever
     max_mb: float = 0.0  # 0: no size cap
-    outbox_policy: str = "keep"  # keep | drop-oldest
-    outbox_max_unsent: int = 100_000
-    min_free_mb: float = 64.0
+    outbox_policy: str = RetentionPolicy.outbox  # keep | drop-oldest
+    outbox_max_unsent: int = RetentionPolicy.outbox_max_unsent
+    min_free_mb: float = RetentionPolicy.min_free_bytes / 1048576
 
 
 @dataclass(frozen=True)
@@ -271,13 +271,10 @@ def validate(config: Config) -> None:
         value = getattr(m, key)
         if not value or any(c in value for c in "+#") or value.startswith("/") or value.endswith("/"):
             raise ConfigError(f"{src}: [mqtt] key {key!r}: {value!r} is not a valid topic prefix")
-    s = config.store
-    if s.images not in ("none", "results", "all"):
-        raise ConfigError(f"{src}: [store] key 'images': expected none, results or all, got {s.images!r}")
-    if s.outbox_policy not in ("keep", "drop-oldest"):
-        raise ConfigError(f"{src}: [store] key 'outbox_policy': expected keep or drop-oldest")
-    if config.device.id and any(c in config.device.id for c in "/+#"):
-        raise ConfigError(f"{src}: [device] key 'id': {config.device.id!r} must not contain / + #")
+    try:  # the store's own checks (image modes, ranges, outbox policy, device id), named by file
+        store_settings(config).validate()
+    except ConfigError as exc:
+        raise ConfigError(f"{src}: {exc}") from None
     kinds = ("picamera2", "v4l2", "gstreamer", "url", "video", "images", "inbox")
     if config.source.kind not in kinds:
         raise ConfigError(

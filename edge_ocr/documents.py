@@ -117,11 +117,16 @@ def _pdf_text_lines(page, scale: float, height_px: int) -> list[TextLine]:
 
 
 def iter_pdf_pages(
-    path: Path, dpi: int = PDF_DPI, max_pixels: int = DEFAULT_MAX_PIXELS, need_pixels: bool = False
+    path: Path,
+    dpi: int = PDF_DPI,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    need_pixels: bool = False,
+    want_text: bool = True,
 ) -> Iterator[PageImage]:
     """PDF pages: the text layer where the page has one, else the page rasterised for OCR.
 
-    need_pixels rasterises text-layer pages too (barcodes are graphics, not text).
+    need_pixels rasterises text-layer pages too (barcodes are graphics, not text); want_text=False
+    (codes only) skips extracting a text layer nobody reads.
     """
     import pypdfium2 as pdfium
 
@@ -137,7 +142,7 @@ def iter_pdf_pages(
             if w_pt * h_pt * scale * scale > max_pixels:
                 scale = (max_pixels / (w_pt * h_pt)) ** 0.5
             width, height = round(w_pt * scale), round(h_pt * scale)
-            lines = _pdf_text_lines(page, scale, height) if page.get_rotation() == 0 else []
+            lines = _pdf_text_lines(page, scale, height) if want_text and page.get_rotation() == 0 else []
             text_layer = lines if sum(len(line.text) for line in lines) >= 8 else None
             if text_layer is not None and not need_pixels:
                 yield PageImage(str(path), index + 1, width, height, None, text_layer)
@@ -151,7 +156,7 @@ def iter_pdf_pages(
 
 
 def iter_file_pages(
-    path: Path, max_pixels: int = DEFAULT_MAX_PIXELS, need_pixels: bool = False
+    path: Path, max_pixels: int = DEFAULT_MAX_PIXELS, need_pixels: bool = False, want_text: bool = True
 ) -> Iterator[PageImage]:
     """All pages of one input file, whatever its format."""
     try:
@@ -160,7 +165,7 @@ def iter_file_pages(
     except OSError as exc:
         raise ImageError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if head == b"%PDF-" or path.suffix.lower() in PDF_SUFFIXES:
-        yield from iter_pdf_pages(path, max_pixels=max_pixels, need_pixels=need_pixels)
+        yield from iter_pdf_pages(path, max_pixels=max_pixels, need_pixels=need_pixels, want_text=want_text)
         return
     try:
         data = path.read_bytes()

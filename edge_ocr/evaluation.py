@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 _PUNCT = "\"'`.,;:!?()[]{}<>«»“”‘’"
@@ -79,3 +80,11 @@ def cer(predicted: str, expected: str) -> float:
     if not e:
         return 0.0 if not p else 1.0
     return levenshtein(p, e) / len(e)
+
+
+def ground_truth_for(image: Path) -> Path | None:
+    """IMAGE.gt.txt next to the image: either name.ext.gt.txt or name.gt.txt."""
+    for candidate in (image.with_name(image.name + ".gt.txt"), image.with_suffix(".gt.txt")):
+        if candidate.is_file():
+            return candidate
+    return None

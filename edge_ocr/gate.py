@@ -5,7 +5,6 @@ Every decision is counted, so an operator can see why frames were not read.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections import Counter
@@ -22,23 +21,24 @@ THUMB = 64  # side of the grey thumbnail frames are compared on
 SHARP_SIDE = 640  # long side the sharpness is measured at (so thresholds do not depend on resolution)
 
 
-def sharpness(gray: np.ndarray) -> float:
-    """Variance of the Laplacian at a fixed working size: low for a blurred frame."""
-    scale = SHARP_SIDE / max(gray.shape)
+def working_grey(image: np.ndarray) -> np.ndarray:
+    """The frame grey at SHARP_SIDE on its long side: one downscale serves both checks, so their
+    thresholds do not depend on the camera's resolution and a 12 MP frame costs no more than a small one."""
+    scale = SHARP_SIDE / max(image.shape[:2])
     if scale < 1:
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
 
 
-def thumbnail(gray: np.ndarray) -> np.ndarray:
+def sharpness(grey: np.ndarray) -> float:
+    """Variance of the Laplacian: low for a blurred frame."""
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+def thumbnail(grey: np.ndarray) -> np.ndarray:
     """A small blurred grey image: robust to noise when comparing frames."""
-    small = cv2.resize(gray, (THUMB, THUMB), interpolation=cv2.INTER_AREA).astype(np.float32)
+    small = cv2.resize(grey, (THUMB, THUMB), interpolation=cv2.INTER_AREA).astype(np.float32)
     return cv2.GaussianBlur(small, (3, 3), 0)
-
-
-def fingerprint(thumb: np.ndarray) -> str:
-    """A short hash of the thumbnail (the frame fingerprint stored with a scan)."""
-    return hashlib.sha1(np.round(thumb / 8).astype(np.uint8).tobytes()).hexdigest()[:16]
 
 
 @dataclass
@@ -47,8 +47,6 @@ class Decision:
 
     process: bool
     reason: str  # processed | requested | blurred | unchanged | interval | waiting-for-trigger | rate
-    sharpness: float = 0.0
-    fingerprint: str = ""
 
 
 @dataclass
@@ -67,35 +65,38 @@ class FrameGate:
         self._requested.set()
 
     def check(self, image: np.ndarray) -> Decision:
-        """Decide for one frame; only frames that pass update the 'last processed' reference."""
+        """Decide for one frame; only frames that pass update the 'last processed' reference.
+
+        The timing and trigger checks come first: a frame they turn away costs no image work.
+        """
         s = self.settings
-        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
         now = self.clock()
         requested = self._requested.is_set()
-        sharp = sharpness(gray)
-        thumb = thumbnail(gray)
-        fp = fingerprint(thumb)
         reason = None
-        if s.min_sharpness > 0 and sharp < s.min_sharpness:
-            reason = "blurred"
-        elif requested:
-            reason = None
+        if requested:
+            pass
         elif s.trigger in ("command", "gpio"):
             reason = "waiting-for-trigger"
         elif s.max_fps > 0 and now - self._last_time < 1.0 / s.max_fps:
             reason = "rate"
         elif s.trigger == "interval" and now - self._last_time < s.interval_s:
             reason = "interval"
-        elif s.trigger in ("continuous", "scene-change") and self._unchanged(thumb):
-            reason = "unchanged"
+        thumb = None
+        if reason is None:
+            grey = working_grey(image)
+            thumb = thumbnail(grey)
+            if s.min_sharpness > 0 and sharpness(grey) < s.min_sharpness:
+                reason = "blurred"
+            elif not requested and s.trigger in ("continuous", "scene-change") and self._unchanged(thumb):
+                reason = "unchanged"
         if reason is not None:
             self.counts[reason] += 1
-            return Decision(False, reason, sharp, fp)
+            return Decision(False, reason)
         self._requested.clear()
         self._last_thumb, self._last_time = thumb, now
         reason = "requested" if requested else "processed"
         self.counts[reason] += 1
-        return Decision(True, reason, sharp, fp)
+        return Decision(True, reason)
 
     def _unchanged(self, thumb: np.ndarray) -> bool:
         threshold = self.settings.change_threshold

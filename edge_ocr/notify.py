@@ -25,14 +25,6 @@ class Notifier:
         """True under systemd (Type=notify)."""
         return self._sock is not None
 
-    @property
-    def watchdog_s(self) -> float | None:
-        """WATCHDOG_USEC as seconds when the watchdog is on for this process."""
-        usec, pid = os.environ.get("WATCHDOG_USEC"), os.environ.get("WATCHDOG_PID")
-        if not usec or (pid and int(pid) != os.getpid()):
-            return None
-        return int(usec) / 1e6
-
     def send(self, **fields: str | int) -> None:
         """One message, e.g. send(READY=1, STATUS="...")."""
         if self._sock is None:

@@ -88,7 +88,8 @@ def read_pages(
     """As read_file; keep_images also hands back each page's pixels (PDF text pages are rasterised)."""
     try:
         need_pixels = codes is not None or keep_images
-        for page in iter_file_pages(path, max_pixels, need_pixels=need_pixels):
+        pages = iter_file_pages(path, max_pixels, need_pixels=need_pixels, want_text=pipeline is not None)
+        for page in pages:
             t = time.perf_counter()
             result = read_page(pipeline, page, options, codes)
             result.timings_ms["total"] = (time.perf_counter() - t) * 1000

@@ -15,11 +15,14 @@ from pathlib import Path
 
 from edge_ocr.codes import CodeScanner
 from edge_ocr.config import Config, code_options, engine_settings, store_settings
+from edge_ocr.documents import PageImage
 from edge_ocr.errors import ConfigError
 from edge_ocr.gate import FrameGate, RepeatFilter
+from edge_ocr.models import sha256_file
 from edge_ocr.notify import Notifier
 from edge_ocr.publish.messages import message_builder
 from edge_ocr.publish.topics import Topics
+from edge_ocr.reader import read_page
 from edge_ocr.results import PageResult
 from edge_ocr.sources import EndOfSource, Frame, FrameSource, ResilientSource, make_source
 from edge_ocr.store import Store
@@ -31,6 +34,7 @@ DOCUMENT_KINDS = ("inbox", "images")  # every page is read: no gate, nothing dro
 STATUS_FILE = "status.json"
 BACKLOG_NICE = 10  # CPU niceness while an inbox backlog is worked through
 BACKLOG_LARGE = 20
+FPS_WINDOW = 120  # frames the rate is measured over
 DRAIN_S = 10.0  # a finite source has ended: the longest wait for a connected publisher to send the rest
 
 
@@ -48,13 +52,15 @@ class Counters:
     skipped_already_stored: int = 0
     last_error: str | None = None
     started: float = field(default_factory=time.time)
-    recent: deque = field(default_factory=lambda: deque(maxlen=120))  # processing end times
+    recent: deque = field(default_factory=lambda: deque(maxlen=FPS_WINDOW))  # processing end times
 
     def fps(self) -> float:
-        """Frames processed per second over the last minute."""
+        """Frames processed per second over the last FPS_WINDOW frames (at most the last minute)."""
         now = time.monotonic()
         times = [t for t in self.recent if now - t <= 60]
-        return round(len(times) / 60.0, 3) if times else 0.0
+        if len(times) < 2:
+            return 0.0
+        return round((len(times) - 1) / max(now - times[0], 1e-3), 3)
 
 
 def gpio_button(pin: int, pressed: Callable[[], None]):
@@ -103,7 +109,7 @@ class Daemon:
         self._busy_since: float | None = None
         self._capture_done = threading.Event()
         self._capture_failed = False
-        self._fingerprints: dict[str, str] = {}
+        self._fingerprint: tuple[str, str] | None = None  # (inbox file, its sha256)
         self.pipeline = None
         self.codes: CodeScanner | None = None
         self.store: Store | None = None
@@ -293,17 +299,12 @@ class Daemon:
     # ---- one frame -----------------------------------------------------------------------------------
 
     def read_frame(self, frame: Frame) -> PageResult:
-        """OCR and codes of one frame (the same stages `edge-ocr scan` uses)."""
+        """OCR and codes of one frame: the very stages `edge-ocr scan` uses (reader.read_page)."""
         t = time.perf_counter()
-        if self.pipeline is not None:
-            result = self.pipeline.read(frame.image, frame.source, frame.page)
-        else:
-            h, w = frame.image.shape[:2]
-            result = PageResult(frame.source, frame.page, w, h, text_origin="none")
-        if self.codes is not None:
-            scan = self.codes.scan(frame.image)
-            result.codes = scan.codes
-            result.timings_ms.update(scan.timings_ms)
+        h, w = frame.image.shape[:2]
+        result = read_page(
+            self.pipeline, PageImage(frame.source, frame.page, w, h, frame.image), codes=self.codes
+        )
         result.timings_ms["total"] = (time.perf_counter() - t) * 1000
         return result
 
@@ -321,8 +322,8 @@ class Daemon:
             self.counters.failed += 1
             self.counters.last_error = f"{frame.source}: {exc}"
             h, w = frame.image.shape[:2]
-            failed = PageResult(frame.source, frame.page, w, h, text_origin="none")
-            self._save(failed, frame, fingerprint, status="error", error=str(exc))
+            nothing = read_page(None, PageImage(frame.source, frame.page, w, h, frame.image))
+            self._save(nothing, frame, fingerprint, status="error", error=str(exc))
             self._done(frame, False, str(exc))
             return
         self.counters.processed += 1
@@ -363,14 +364,13 @@ class Daemon:
         return scan_id
 
     def _item_fingerprint(self, frame: Frame) -> str | None:
+        """sha256 of the inbox file, hashed once per file (at its first page: a scanner often reuses
+        a name such as scan.png for new content)."""
         if not frame.item:
             return None
-        # Recomputed at each file's first page: a scanner often reuses a name (scan.png) for new content.
-        if frame.page == 1 or frame.item not in self._fingerprints:
-            from edge_ocr.sources.inbox import item_fingerprint
-
-            self._fingerprints = {frame.item: item_fingerprint(Path(frame.item))}
-        return self._fingerprints[frame.item]
+        if frame.page == 1 or self._fingerprint is None or self._fingerprint[0] != frame.item:
+            self._fingerprint = (frame.item, sha256_file(Path(frame.item)))
+        return self._fingerprint[1]
 
     def _done(self, frame: Frame, ok: bool, error: str | None = None) -> None:
         try:
@@ -414,9 +414,10 @@ class Daemon:
             return {}
         return {"files_failed": failed, "file_error": getattr(inner, "last_error", None)}
 
-    def status_line(self) -> str:
-        """One line for systemd's STATUS=."""
-        depth = self.store.status().outbox_unsent if self.store else 0
+    def status_line(self, depth: int | None = None) -> str:
+        """One line for systemd's STATUS= (the outbox depth is passed in when already known)."""
+        if depth is None:
+            depth = self.store.outbox_depth() if self.store else 0
         c = self.counters
         err = f", last error: {c.last_error[:80]}" if c.last_error else ""
         return f"{c.fps():.2f} fps, {c.processed} read, {c.dropped} dropped, outbox {depth}{err}"
@@ -441,7 +442,7 @@ class Daemon:
             tmp.write_text(json.dumps(body, indent=1))
             os.replace(tmp, path)
             if notify:
-                self.notifier.status(self.status_line())
+                self.notifier.status(self.status_line(store.get("outbox_unsent")))
         except Exception as exc:  # health reporting must never stop the reading
             log.warning("could not write the status: %s", exc)
 

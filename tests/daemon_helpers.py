@@ -29,6 +29,7 @@ import numpy as np
 
 from edge_ocr.synth.codes import render_code
 from tests.imaging import place, render_lines
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 DEVICE = "daemon-test"
@@ -48,17 +49,6 @@ SCRUBBED_ENV = (
 # Time-outs sized for a busy 2-core machine (a soak benchmark may share it): generous, never slept.
 START_S = 90.0
 STOP_S = 20.0
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.05) -> bool:
-    """Poll until predicate() is truthy; False on timeout, so the assert says what was waited for."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
 
 
 # ---- images and videos ------------------------------------------------------------------------------

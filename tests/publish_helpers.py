@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -24,23 +24,13 @@ from edge_ocr.results import Code, PageResult, TextLine
 from edge_ocr.store import RetentionPolicy, Store, StoreSettings
 from edge_ocr.store.db import DB_NAME
 from tests.broker import Broker
+from tests.waiting import wait_until  # noqa: F401  (re-exported for the tests)
 
 REPO = Path(__file__).resolve().parent.parent
 DEVICE = "dev1"
 PREFIX = "edge_ocr"
 TOPICS = Topics(PREFIX, DEVICE)
 BOX = ((0.0, 0.0), (40.0, 0.0), (40.0, 10.0), (0.0, 10.0))
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
-    """Poll until predicate() is true; False on timeout, so the assert names what was waited for."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
 
 
 def make_result(i: int, codes: list[Code] | None = None) -> PageResult:

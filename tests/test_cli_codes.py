@@ -94,6 +94,7 @@ def test_full_scan_has_lines_and_codes(label, capsys):
     assert QR_TEXT in _codes([row])
 
 
+@pytest.mark.engine
 def test_no_codes_leaves_codes_empty(label, capsys):
     assert main(["scan", "--no-codes", "--format", "jsonl", "--roi", "0,0,10,10", str(label)]) == 0
     assert json.loads(capsys.readouterr().out)["codes"] == []

@@ -34,6 +34,7 @@ from edge_ocr.sources import (
 )
 from edge_ocr.sources.grabber import LatestFrameGrabber
 from edge_ocr.sources.picamera import NOT_INSTALLED
+from tests.broker import free_port
 from tests.pdfmaker import image_pdf, text_pdf
 
 # ---- helpers -------------------------------------------------------------------------------------------
@@ -95,12 +96,6 @@ def write_tiff(path: Path, pages: int = 2, age_s: float = 0.0) -> Path:
         old = time.time() - age_s
         os.utime(path, (old, old))
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ---- video files ---------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from edge_ocr.cli.common import (
 from edge_ocr.cli.evaluate_codes import run_codes
 from edge_ocr.code_eval import find_code_samples
 from edge_ocr.documents import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES
-from edge_ocr.evaluation import WordScore, cer, word_score
+from edge_ocr.evaluation import WordScore, cer, ground_truth_for, word_score
 from edge_ocr.reader import FileFailure, read_file
 
 
@@ -40,14 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_engine_arguments(parser)
     add_code_arguments(parser, codes_only=False)
-
-
-def ground_truth_for(image: Path) -> Path | None:
-    """IMAGE.gt.txt next to the image: either name.ext.gt.txt or name.gt.txt."""
-    for candidate in (image.with_name(image.name + ".gt.txt"), image.with_suffix(".gt.txt")):
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def find_samples(folders: list[Path]) -> dict[Path, list[tuple[Path, Path]]]:

@@ -94,11 +94,11 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         print("edge-ocr: no supported files in the given folders", file=sys.stderr)
         return EXIT_FAILED
+    if args.codes_only and args.no_codes:
+        print("edge-ocr: --codes-only and --no-codes exclude each other", file=sys.stderr)
+        return EXIT_USAGE
     ok, codes = open_code_scanner(args)
     if not ok:
-        return EXIT_USAGE
-    if args.codes_only and codes is None:
-        print("edge-ocr: --codes-only and --no-codes exclude each other", file=sys.stderr)
         return EXIT_USAGE
     engine = None if args.codes_only else open_engine(args)
     if engine is None and not args.codes_only:

@@ -10,7 +10,7 @@ from edge_ocr.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from edge_ocr.cli.state import add_state_argument, format_time, parse_time, state_dir
 from edge_ocr.errors import StoreError
 from edge_ocr.store import Store
-from edge_ocr.store.search import MARK_END, MARK_START, search
+from edge_ocr.store.search import KINDS, MARK_END, MARK_START, search
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if args.limit < 1:
         print("edge-ocr: --limit must be at least 1", file=sys.stderr)
         return EXIT_USAGE
-    kinds = ("code",) if args.codes else ("text",) if args.text else ("text", "code")
+    kinds = ("code",) if args.codes else ("text",) if args.text else KINDS
     try:
         with Store(state_dir(args), readonly=True) as store:
             hits = search(

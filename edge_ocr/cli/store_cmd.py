@@ -5,21 +5,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
 from edge_ocr.cli import EXIT_OK, EXIT_USAGE
-from edge_ocr.cli.state import add_state_argument, format_time, state_dir
+from edge_ocr.cli.state import add_config_argument, add_state_argument, format_time, load_config, state_dir
+from edge_ocr.config import store_settings
 from edge_ocr.errors import EdgeOcrError
-from edge_ocr.store import RetentionPolicy, Store, StoreSettings
+from edge_ocr.store import Store
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `store`."""
     parser.add_argument("action", nargs="?", choices=("status", "prune"), default="status")
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--max-age-days", type=float, help="prune: delete scans older than this")
     parser.add_argument(
-        "--max-mb", type=float, help="prune: delete the oldest scans until database + images fit"
+        "--max-age-days", type=float, help="prune: delete scans older than this (default: the configured cap)"
     )
+    parser.add_argument(
+        "--max-mb",
+        type=float,
+        help="prune: delete the oldest scans until database + images fit (default: the configured cap)",
+    )
+    add_config_argument(parser)
     add_state_argument(parser)
 
 
@@ -31,11 +38,15 @@ def run(args: argparse.Namespace) -> int:
     """Print the status, or prune and print what went."""
     try:
         if args.action == "prune":
-            policy = RetentionPolicy(
-                max_age_days=args.max_age_days,
-                max_bytes=int(args.max_mb * 1048576) if args.max_mb else None,
-            )
-            with Store(state_dir(args), StoreSettings(retention=policy)) as store:
+            # The configured retention (age, size, outbox policy), with the flags given overriding it.
+            config = load_config(args)
+            settings = store_settings(config)
+            policy = settings.retention
+            if args.max_age_days is not None:
+                policy = replace(policy, max_age_days=args.max_age_days)
+            if args.max_mb is not None:
+                policy = replace(policy, max_bytes=int(args.max_mb * 1048576))
+            with Store(state_dir(args, config), replace(settings, retention=policy)) as store:
                 done = store.enforce_retention()
             print(
                 json.dumps(done) if args.format == "json" else "\n".join(f"{k}: {v}" for k, v in done.items())

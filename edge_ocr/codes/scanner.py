@@ -103,7 +103,9 @@ class CodeScanner:
     def read_once(self, gray: np.ndarray, readers: list[CodeReader] | None = None) -> list[Code]:
         """All readers on one image, side by side, merged."""
         readers = self.readers if readers is None else readers
-        background = [r for r in readers if r.releases_gil][:1] if self._pool is not None else []
+        # A second thread only pays when there is a second reader (the "dense" step has one).
+        parallel = self._pool is not None and len(readers) > 1
+        background = [r for r in readers if r.releases_gil][:1] if parallel else []
         foreground = [r for r in readers if r not in background]
         found: list[Code] = []
         if background:

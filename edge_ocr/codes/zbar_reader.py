@@ -18,10 +18,6 @@ _Y800 = int.from_bytes(b"Y800", "little")
 
 _NAMES = {
     "QRCODE": "QRCode",
-    "EAN13": "EAN13",
-    "EAN8": "EAN8",
-    "UPCA": "UPCA",
-    "UPCE": "UPCE",
     "ISBN10": "EAN13",
     "ISBN13": "EAN13",
     "CODE128": "Code128",
@@ -31,7 +27,6 @@ _NAMES = {
     "CODABAR": "Codabar",
     "DATABAR": "DataBar",
     "DATABAR_EXP": "DataBarExpanded",
-    "PDF417": "PDF417",
     "SQCODE": "SQCode",
 }
 _ORIENTATION = {0: 0, 1: 90, 2: 180, 3: 270}  # ZBAR_ORIENT_UP, RIGHT, DOWN, LEFT
@@ -40,9 +35,10 @@ _ORIENTATION = {0: 0, 1: 90, 2: 180, 3: 270}  # ZBAR_ORIENT_UP, RIGHT, DOWN, LEF
 def symbology(zbar_type: int) -> str:
     """ZBar's type in zxing-cpp's naming (both report UPC-A as the EAN-13 with a leading 0)."""
     try:
-        return _NAMES.get(zb.ZBarSymbol(zbar_type).name, zb.ZBarSymbol(zbar_type).name)
+        name = zb.ZBarSymbol(zbar_type).name
     except ValueError:
         return f"zbar-{zbar_type}"
+    return _NAMES.get(name, name)  # names ZBar shares with zxing-cpp pass through
 
 
 def qr_text(data: bytes) -> str | None:

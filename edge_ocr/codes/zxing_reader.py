@@ -35,12 +35,9 @@ class ZxingReader:
     name = "zxing"
     releases_gil = False
 
-    def __init__(self, formats: zxingcpp.BarcodeFormats | None = None) -> None:
-        self.formats = formats
-
-    def _read(self, gray: np.ndarray, text_mode: zxingcpp.TextMode, formats=None) -> list:
+    @staticmethod
+    def _read(gray: np.ndarray, text_mode: zxingcpp.TextMode, formats=None) -> list:
         kwargs = {"text_mode": text_mode}
-        formats = formats if formats is not None else self.formats
         if formats is not None:
             kwargs["formats"] = formats
         return zxingcpp.read_barcodes(gray, **kwargs)

@@ -78,8 +78,6 @@ def export(pages: Iterable[ExportPage], fmt: str, out: BinaryIO) -> None:
     page when the pages come from more than one file or stored scan (as `scan` does for several
     files), so text keeps the results (not the images) to decide that first.
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     many = False
     if fmt == "text":
         pages = [replace(p, image=None, jpeg=None) for p in pages]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import TYPE_CHECKING, BinaryIO
 
 from edge_ocr.results import Code, PageResult
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 def code_payload(code: Code) -> str:
     """A code's payload on one line: control characters escaped, binary payloads as base64."""
     if code.text is None:
-        return "base64:" + code.to_dict()["bytes_b64"]
+        return "base64:" + base64.b64encode(code.data).decode("ascii")
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in code.text)
 
 

@@ -205,7 +205,7 @@ class Publisher:
         return "stopped"
 
     def _on_ready(self, conn: _Connection) -> None:
-        backlog = self.store.status().outbox_unsent
+        backlog = self.store.outbox_depth()
         self.outage.recovered(backlog)
         self.backoff.reset()
         self.stats.connected = True

@@ -492,7 +492,8 @@ class Store:
                 )
 
     def retry_outbox(self) -> int:
-        """Operator: queue again every row that was ever attempted and not acknowledged (attempts reset)."""
+        """Operator: reset the attempt counts and errors of every unsent row (they are all sent again on
+        the next connection anyway; this clears `retrying` and the replay flag's attempt history)."""
         with self._write() as conn:
             return conn.execute(
                 "UPDATE outbox SET attempts = 0, last_error = NULL WHERE sent_ms IS NULL"
@@ -530,6 +531,10 @@ class Store:
         wal = self.path.with_name(self.path.name + "-wal")
         return (pages - free) * page_size + (wal.stat().st_size if wal.exists() else 0)
 
+    def outbox_depth(self) -> int:
+        """Unsent outbox rows (one indexed count: cheap enough for every status line)."""
+        return self._read("SELECT count(*) FROM outbox WHERE sent_ms IS NULL")[0][0]
+
     def status(self) -> StoreStatus:
         """Health figures."""
         (scans,), (lines,), (codes,) = (
@@ -537,7 +542,7 @@ class Store:
             self._read("SELECT count(*) FROM lines")[0],
             self._read("SELECT count(*) FROM codes")[0],
         )
-        unsent = self._read("SELECT count(*) FROM outbox WHERE sent_ms IS NULL")[0][0]
+        unsent = self.outbox_depth()
         first = self._read("SELECT created_ms FROM outbox WHERE sent_ms IS NULL ORDER BY id LIMIT 1")
         oldest = first[0][0] if first else None
         sent = self._read("SELECT count(*) FROM outbox WHERE sent_ms IS NOT NULL")[0][0]
