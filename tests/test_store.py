@@ -70,6 +70,17 @@ def test_outbox_rows_are_written_with_the_scan_in_order_with_sequence_numbers(st
     assert store.status().outbox_unsent == 3 and store.status().outbox_sent == 2
 
 
+def test_marking_scattered_acknowledgements_touches_only_those_rows(store):
+    """Acknowledgements are marked as runs of consecutive ids; a gap (a message still unacknowledged)
+    must stay unsent."""
+    for i in range(8):
+        store.save_scan(result(f"LINE {i}"), messages=scan_message)
+    ids = [r.id for r in store.pending()]
+    store.mark_sent([ids[5], ids[0], ids[1], ids[3], ids[6], ids[1]])
+    assert [r.id for r in store.pending()] == [ids[2], ids[4], ids[7]]
+    assert store.status().outbox_sent == 5
+
+
 def test_sequence_numbers_continue_after_reopening(tmp_path):
     with Store(tmp_path) as s:
         s.save_scan(result("A"), messages=scan_message)
@@ -207,6 +218,43 @@ def test_migration_from_version_1_keeps_data(tmp_path):
         old = s.get_scan(1)
         assert old.device == "old-device" and old.seen_count == 1
         assert [h.text for h in search(s, "legacy")] == ["LEGACY LINE"]
+
+
+def test_migration_to_separate_payloads_keeps_unsent_messages(tmp_path):
+    """Version 4 kept payloads in the outbox rows; after migrating they are still sent, byte for byte."""
+    conn = sqlite3.connect(tmp_path / "edge_ocr.db", isolation_level=None)
+    migrate(conn, target=4)
+    bodies = [json.dumps({"message_id": f"m{i}", "seq": i, "text": f"OLD {i}"}).encode() for i in (1, 2, 3)]
+    for i, body in enumerate(bodies, 1):
+        conn.execute(
+            "INSERT INTO outbox (message_id, seq, topic, payload, created_ms, sent_ms) VALUES (?,?,?,?,?,?)",
+            (f"m{i}", i, "edge_ocr/old/scan", body, 1000 + i, 2000 if i == 1 else None),
+        )
+    conn.close()
+    with Store(tmp_path) as s:
+        assert schema_version(s.conn) == SCHEMA_VERSION
+        assert [(r.message_id, r.payload) for r in s.pending()] == [("m2", bodies[1]), ("m3", bodies[2])]
+        assert s.drop_outbox(before_ms=1003) == 1
+        assert [r.message_id for r in s.pending()] == ["m3"]
+        # deleting an outbox row deletes its payload: nothing is left behind to fill the disk
+        assert s.conn.execute("SELECT id FROM outbox_payloads ORDER BY id").fetchall() == [(1,), (3,)]
+
+
+def test_outbox_payloads_leave_with_their_rows(store):
+    """Sent-row cleanup and the operator's drop delete payloads too (a trigger, so no path can forget)."""
+    for i in range(5):
+        store.save_scan(result(f"LINE {i}"), messages=scan_message)
+
+    def payloads() -> int:
+        return store.conn.execute("SELECT count(*) FROM outbox_payloads").fetchone()[0]
+
+    assert payloads() == 5
+    ids = [r.id for r in store.pending()]
+    store.mark_sent(ids[:2], sent_ms=1)
+    store.enforce_retention()  # sent long ago: deleted
+    assert payloads() == 3
+    assert store.drop_outbox(before_ms=10**15) == 3
+    assert payloads() == 0 and store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
 
 
 def test_a_newer_schema_is_refused_clearly(tmp_path):

@@ -165,7 +165,9 @@ def test_sigkill_never_loses_an_acknowledged_scan_nor_leaves_half_a_scan(tmp_pat
         # One outbox row per scan, in the same transaction: none missing, none extra, seq without gaps.
         outbox = [
             (sid, seq, json.loads(p))
-            for sid, seq, p in conn.execute("SELECT scan_id, seq, payload FROM outbox")
+            for sid, seq, p in conn.execute(
+                "SELECT scan_id, seq, payload FROM outbox JOIN outbox_payloads USING (id)"
+            )
         ]
         by_digest = {p["digest"]: (sid, p) for sid, _seq, p in outbox}
         assert len(by_digest) == len(outbox), "two outbox rows for one scan"

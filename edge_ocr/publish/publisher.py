@@ -26,6 +26,7 @@ from edge_ocr.config import MqttSection
 from edge_ocr.publish.backoff import Backoff, OutageLog
 from edge_ocr.publish.discovery import discovery_messages
 from edge_ocr.publish.messages import iso_ms
+from edge_ocr.publish.netloop import NetLoop
 from edge_ocr.publish.topics import Topics
 from edge_ocr.store import OutboxRow, Store, now_ms
 
@@ -61,6 +62,7 @@ class _Connection:
 
     client: mqtt.Client
     since_ms: int
+    net: NetLoop = field(init=False)
     connack: bool = False
     refused: str | None = None
     lost: str | None = None
@@ -70,6 +72,9 @@ class _Connection:
     last_id: int = 0  # highest outbox id read from the store on this connection
     queue: deque[OutboxRow] = field(default_factory=deque)  # read ahead, not yet handed to paho
     settled_at: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.net = NetLoop(self.client)
 
 
 class Publisher:
@@ -174,7 +179,7 @@ class Publisher:
     def _connected_loop(self, conn: _Connection) -> str:
         deadline = time.monotonic() + max(10.0, self.settings.keepalive_s)
         while not conn.connack:
-            rc = conn.client.loop(0.1)
+            rc = conn.net.turn(0.1)
             if conn.refused or rc != mqtt.MQTT_ERR_SUCCESS:
                 return conn.refused or f"connection lost before CONNACK ({mqtt.error_string(rc)})"
             if time.monotonic() > deadline or self._stop.is_set():
@@ -188,7 +193,7 @@ class Publisher:
             window_full = len(conn.inflight) >= HANDED * self.settings.inflight
             more = bool(conn.queue) and not window_full
             busy = bool(conn.inflight) or more
-            rc = conn.client.loop(0.0 if more else ACK_WAIT_S if busy else IDLE_WAIT_S)
+            rc = conn.net.turn(0.0 if more else ACK_WAIT_S if busy else IDLE_WAIT_S)
             self._settle(conn)
             if conn.failed_acks:
                 return "broker refused messages: " + "; ".join(e for _, e in conn.failed_acks[:3])
@@ -312,13 +317,13 @@ class Publisher:
         """Clean stop: wait briefly for outstanding PUBACKs, then retained offline, then disconnect."""
         end = time.monotonic() + 2.0
         while conn.inflight and time.monotonic() < end:
-            if conn.client.loop(0.05) != mqtt.MQTT_ERR_SUCCESS:
+            if conn.net.turn(0.05) != mqtt.MQTT_ERR_SUCCESS:
                 return
             self._settle(conn, force=True)
         info = conn.client.publish(self.topics.status, b"offline", qos=1, retain=True)
         end = time.monotonic() + 1.0
         while not info.is_published() and time.monotonic() < end:
-            if conn.client.loop(0.05) != mqtt.MQTT_ERR_SUCCESS:
+            if conn.net.turn(0.05) != mqtt.MQTT_ERR_SUCCESS:
                 break
         self._settle(conn, force=True)
 

@@ -313,10 +313,13 @@ class Store:
         for topic, payload in messages:
             message_id = uuid.uuid4().hex
             body = {"message_id": message_id, "seq": seq, **payload}
+            row_id = conn.execute(
+                "INSERT INTO outbox (message_id, seq, scan_id, topic, created_ms) VALUES (?,?,?,?,?)",
+                (message_id, seq, scan_id, topic, created),
+            ).lastrowid
             conn.execute(
-                "INSERT INTO outbox (message_id, seq, scan_id, topic, payload, created_ms)"
-                " VALUES (?,?,?,?,?,?)",
-                (message_id, seq, scan_id, topic, json.dumps(body, ensure_ascii=False).encode(), created),
+                "INSERT INTO outbox_payloads (id, payload) VALUES (?,?)",
+                (row_id, json.dumps(body, ensure_ascii=False).encode()),
             )
             seq += 1
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (str(seq),))
@@ -455,8 +458,9 @@ class Store:
     def pending(self, limit: int = 100, after_id: int = 0) -> list[OutboxRow]:
         """Unsent outbox rows in order."""
         rows = self._read(
-            "SELECT id, message_id, seq, scan_id, topic, payload, created_ms, attempts, sent_ms FROM outbox"
-            " WHERE sent_ms IS NULL AND id > ? ORDER BY id LIMIT ?",
+            "SELECT o.id, message_id, seq, scan_id, topic, payload, created_ms, attempts, sent_ms"
+            " FROM outbox o JOIN outbox_payloads p ON p.id = o.id"
+            " WHERE sent_ms IS NULL AND o.id > ? ORDER BY o.id LIMIT ?",
             (after_id, limit),
         )
         return [OutboxRow(*r[:5], bytes(r[5]), *r[6:]) for r in rows]
@@ -475,9 +479,11 @@ class Store:
             self.conn.execute("PRAGMA synchronous = NORMAL")
             try:
                 with self._write() as conn:
+                    # Acknowledgements arrive in order, so a batch is a few runs of consecutive ids:
+                    # one statement per run instead of one per row.
                     conn.executemany(
-                        "UPDATE outbox SET sent_ms = ?, attempts = attempts + 1 WHERE id = ?",
-                        [(sent, i) for i in ids],
+                        "UPDATE outbox SET sent_ms = ?, attempts = attempts + 1 WHERE id BETWEEN ? AND ?",
+                        [(sent, first, last) for first, last in id_runs(ids)],
                     )
             finally:
                 self.conn.execute("PRAGMA synchronous = FULL")
@@ -570,3 +576,14 @@ _SCAN_SQL = (
     "SELECT id, captured_ms, device, source, page, width, height, fingerprint, image_path, thumb_path,"
     " status, error, text_origin, rotation, timings, seen_count, last_seen_ms FROM scans"
 )
+
+
+def id_runs(ids: list[int]) -> list[tuple[int, int]]:
+    """Distinct ids as (first, last) runs of consecutive integers, so every id in a run is one of them."""
+    runs: list[tuple[int, int]] = []
+    for i in sorted(set(ids)):
+        if runs and i == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
