@@ -463,6 +463,22 @@ def test_last_will_on_freeze_and_kill_and_offline_on_clean_stop(
     assert [m.payload for m in rec.messages()] == [b"online", b"offline"] * 3
 
 
+def test_an_idle_connection_is_kept_alive_by_pings(stack: contextlib.ExitStack, tmp_path: Path) -> None:
+    """Nothing to send for several keepalive periods: the publisher's own network loop pings, so the
+    broker never times it out and the connection is not re-made."""
+    broker = new_broker(stack).start()
+    rec = recorder(stack, broker, TOPICS.status)
+    store = new_store(stack, tmp_path / "state")
+    pub = in_process(stack, store, mqtt_settings(broker, keepalive_s=1))
+    assert wait_until(lambda: last_status(rec) == "online", 10)
+    time.sleep(8)  # mosquitto 2.0 checks keepalives lazily: without pings this times out within 8 s
+    assert "exceeded timeout" not in broker.log_text()
+    assert pub.stats.connects == 1 and pub.stats.connected
+    store_results(store, 0, 3)
+    pub.wake()
+    assert wait_until(lambda: store.status().outbox_unsent == 0, 5)
+
+
 # ---- 6. commands --------------------------------------------------------------------------------------
 
 

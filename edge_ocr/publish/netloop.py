@@ -1,15 +1,17 @@
-"""paho's external-event-loop API driven by one select() per turn: the publisher's thread is the only one
-that touches the client, so paho's wake-up socket pair (one extra syscall per publish in `loop()`) is
-never created."""
+"""paho's external-event-loop API driven by one select() per turn. The publisher's thread is the only one
+that touches the client, so paho's wake-up socket pair (a syscall per publish in `loop()`) is never
+created, and packets published during a turn are written together, corked, instead of one TCP segment
+per message: the drain rate depends on both."""
 
 from __future__ import annotations
 
+import contextlib
 import select
-import time
+import socket
 
 import paho.mqtt.client as mqtt
 
-MISC_EVERY_S = 0.5  # keepalive pings and their timeouts are checked this often
+CORK = getattr(socket, "TCP_CORK", None)
 
 
 class NetLoop:
@@ -17,7 +19,18 @@ class NetLoop:
 
     def __init__(self, client: mqtt.Client) -> None:
         self.client = client
-        self._misc_at = 0.0
+        # With a write callback set, paho queues packets instead of writing each one as it is
+        # published; `turn` then writes a whole batch back to back.
+        client.on_socket_register_write = _ignore
+        client.on_socket_unregister_write = _ignore
+
+    def _write(self, sock: object) -> mqtt.MQTTErrorCode:
+        """Every queued packet, back to back."""
+        _cork(sock, True)
+        try:
+            return self.client.loop_write()
+        finally:
+            _cork(sock, False)
 
     def turn(self, timeout: float) -> mqtt.MQTTErrorCode:
         """Like `client.loop(timeout)`: returns as soon as something arrives, or after timeout."""
@@ -35,10 +48,19 @@ class NetLoop:
         rc = mqtt.MQTT_ERR_SUCCESS
         if readable or (pending is not None and pending() > 0):
             rc = client.loop_read()
+        if rc == mqtt.MQTT_ERR_SUCCESS:
+            rc = client.loop_misc()  # keepalive: queues a PINGREQ when due, before the write below
         if rc == mqtt.MQTT_ERR_SUCCESS and client.want_write():
-            rc = client.loop_write()
-        now = time.monotonic()
-        if rc == mqtt.MQTT_ERR_SUCCESS and now >= self._misc_at:
-            self._misc_at = now + MISC_EVERY_S
-            rc = client.loop_misc()
+            rc = self._write(sock)
         return rc
+
+
+def _cork(sock: object, on: bool) -> None:
+    """Hold back partial TCP segments while a batch is written (Linux), so it leaves in few segments."""
+    if CORK is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, CORK, 1 if on else 0)  # type: ignore[attr-defined]
+
+
+def _ignore(client: mqtt.Client, userdata: object, sock: object) -> None:
+    """Write interest is checked with `want_write()` on every turn instead."""

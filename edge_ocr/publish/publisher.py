@@ -236,28 +236,22 @@ class Publisher:
             if rows:
                 conn.queue.extend(rows)
                 conn.last_id = rows[-1].id
-        published_at = iso_ms(now_ms())  # once per batch: formatting a time per message is measurable
-        while conn.queue and room > 0:
+        if not conn.queue:
+            return
+        tails = _tails(iso_ms(now_ms()))  # once per batch: formatting a time per message is measurable
+        publish, inflight, since_ms = conn.client.publish, conn.inflight, conn.since_ms
+        sent = 0
+        while conn.queue and sent < room:
             row = conn.queue.popleft()
-            room -= 1
-            info = conn.client.publish(row.topic, self._payload(row, conn, published_at), qos=1)
+            sent += 1
+            replayed = row.attempts > 0 or row.created_ms < since_ms
+            info = publish(row.topic, _with_tail(row.payload, tails[replayed]), qos=1)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 conn.lost = f"publish failed ({mqtt.error_string(info.rc)})"
-                return
-            conn.inflight[info.mid] = row
-            self.stats.published += 1
-
-    def _payload(self, row: OutboxRow, conn: _Connection, published_at: str) -> bytes:
-        """The stored payload plus publish time and whether this is a replay (stored before this
-        connection came up, or already tried once). The two fields are spliced into the stored JSON
-        object rather than re-encoding it: the drain rate depends on it."""
-        replayed = row.attempts > 0 or row.created_ms < conn.since_ms
-        flag = "true" if replayed else "false"
-        extra = f', "published_at": "{published_at}", "replayed": {flag}}}'.encode()
-        body = row.payload.rstrip()
-        if body.startswith(b"{") and body.endswith(b"}") and len(body) > 2:
-            return body[:-1] + extra
-        return row.payload  # not a JSON object (never written by edge_ocr): sent as stored
+                sent -= 1
+                break
+            inflight[info.mid] = row
+        self.stats.published += sent
 
     def _settle(self, conn: _Connection, force: bool = False) -> None:
         """Record acknowledged rows as sent: one fsynced transaction per batch (a full window, or every
@@ -307,6 +301,7 @@ class Publisher:
             log.warning("could not record publish attempts: %s", exc)
         with contextlib.suppress(Exception):
             conn.client.disconnect()
+            conn.client.loop_write()  # packets are queued until a turn writes them
         with contextlib.suppress(Exception):
             sock = conn.client.socket()
             if sock is not None:
@@ -458,3 +453,18 @@ class Publisher:
             conn.client.publish(self.topics.stats, json.dumps(self.stats_payload()), qos=1)
         except Exception as exc:
             log.warning("could not publish stats: %s", exc)
+
+
+def _tails(published_at: str) -> tuple[bytes, bytes]:
+    """What closes a payload: its publish time and whether it is a replay (stored before this
+    connection came up, or already tried once); indexed by that flag."""
+    head = f', "published_at": "{published_at}", "replayed": '
+    return (f"{head}false}}".encode(), f"{head}true}}".encode())
+
+
+def _with_tail(body: bytes, tail: bytes) -> bytes:
+    """The stored JSON object with the tail's fields spliced in before its closing brace, rather than
+    decoding and re-encoding it: the drain rate depends on it."""
+    if body[:1] == b"{" and body[-1:] == b"}" and len(body) > 2:  # as the store writes it (json.dumps)
+        return b"".join((memoryview(body)[:-1], tail))
+    return body  # not a JSON object (never written by edge_ocr): sent as stored

@@ -463,7 +463,7 @@ class Store:
             " WHERE sent_ms IS NULL AND o.id > ? ORDER BY o.id LIMIT ?",
             (after_id, limit),
         )
-        return [OutboxRow(*r[:5], bytes(r[5]), *r[6:]) for r in rows]
+        return [OutboxRow(*r) for r in rows]  # BLOB columns come back as bytes
 
     def mark_sent(self, ids: list[int], sent_ms: int | None = None) -> None:
         """Acknowledged by the broker (PUBACK): never sent again.
