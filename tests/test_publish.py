@@ -190,6 +190,7 @@ def test_backlog_stored_while_broker_absent_arrives_in_order(
     broker.start()
     assert rec.wait_count(1000, SCAN, timeout=30), f"only {len(rec.messages(SCAN))} of 1000 arrived"
     assert wait_until(lambda: store.status().outbox_unsent == 0, 5), "acknowledged rows not marked sent"
+    assert 1 < pub.stats.inflight_peak <= 16  # the window was used, and never overrun
     time.sleep(0.3)  # a stray duplicate would show up now
     got = rec.payloads_json(SCAN)
     assert [p["seq"] for p in got] == list(range(1, 1001))
@@ -525,6 +526,35 @@ def test_commands_allow_list_results_and_retained_commands_ignored(
     assert calls == [b"live", b"boom"]  # never b"retained"
     assert len(rec.messages(TOPICS.stats)) == 1  # stats_interval_s is an hour: only the command's
     publish(broker, f"{cmd}/scan", b"", retain=True)  # clear the retained command
+
+
+def test_the_brokers_receive_maximum_bounds_the_window_with_control_messages_in_it(
+    stack: contextlib.ExitStack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A broker announcing Receive Maximum 4 (MQTT 5) to a publisher configured for 16: never more than 4
+    messages await their PUBACK, stats and command results share those 4 slots, and everything arrives."""
+    caplog.set_level(logging.INFO, logger="edge_ocr.publish")
+    broker = new_broker(stack, extra_config=["max_inflight_messages 4"]).start()
+    rec = recorder(stack, broker, DEVICE_TOPICS)
+    store = new_store(stack, tmp_path / "state")
+    store_results(store, 0, 400)
+    calls: list[bytes] = []
+    pub = in_process(
+        stack,
+        store,
+        mqtt_settings(broker, inflight=16, stats_interval_s=0.05),
+        commands={"scan": calls.append},
+    )
+    assert wait_until(lambda: pub.stats.connected, 10)
+    for i in range(5):
+        publish(broker, f"{PREFIX}/{DEVICE}/cmd/scan", str(i).encode())
+    assert rec.wait_count(400, SCAN, timeout=20), f"only {len(rec.messages(SCAN))} of 400 arrived"
+    assert seqs(rec) == list(range(1, 401))
+    assert wait_until(lambda: len(results(rec, "scan")) == 5, 5)
+    assert calls == [str(i).encode() for i in range(5)]
+    assert len(rec.messages(TOPICS.stats)) >= 2
+    assert pub.stats.inflight_peak == 4, pub.stats.inflight_peak
+    assert "the broker's Receive Maximum is 4: at most 4 messages in flight (inflight = 16)" in caplog.text
 
 
 def test_scan_command_without_handler_is_rejected(

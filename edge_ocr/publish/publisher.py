@@ -15,20 +15,19 @@ import queue
 import ssl
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge_ocr.config import MqttSection
 from edge_ocr.publish.backoff import Backoff, OutageLog
+from edge_ocr.publish.connection import Connection
 from edge_ocr.publish.discovery import discovery_messages
 from edge_ocr.publish.messages import iso_ms
-from edge_ocr.publish.netloop import NetLoop
 from edge_ocr.publish.topics import Topics
-from edge_ocr.store import OutboxRow, Store, now_ms
+from edge_ocr.store import Store, now_ms
 
 log = logging.getLogger("edge_ocr.publish")
 
@@ -37,7 +36,6 @@ COMMANDS = ("scan", "stats")  # the allow-list; anything else is rejected and lo
 BAD_CREDENTIALS = ("Bad user name or password", "Not authorized")
 IDLE_WAIT_S = 0.2  # network loop wait when there is nothing to send
 ACK_WAIT_S = 0.05  # network loop wait while messages are in flight (select returns on the PUBACK)
-HANDED = 1  # windows handed to paho at once (more made paho's own bookkeeping slower)
 READ_AHEAD = 8  # rows read from the store at once, in in-flight windows
 SETTLE_S = 0.1  # longest time an acknowledged row waits to be marked sent
 SETTLE_BATCH = 512  # or this many acknowledgements, whichever comes first
@@ -54,27 +52,7 @@ class PublisherStats:
     failures: int = 0
     last_error: str | None = None
     commands_rejected: int = 0
-
-
-@dataclass
-class _Connection:
-    """State of one broker connection (thrown away with it)."""
-
-    client: mqtt.Client
-    since_ms: int
-    net: NetLoop = field(init=False)
-    connack: bool = False
-    refused: str | None = None
-    lost: str | None = None
-    inflight: dict[int, OutboxRow] = field(default_factory=dict)  # paho mid -> row
-    acked: list[int] = field(default_factory=list)  # outbox ids acknowledged, not yet marked
-    failed_acks: list[tuple[int, str]] = field(default_factory=list)
-    last_id: int = 0  # highest outbox id read from the store on this connection
-    queue: deque[OutboxRow] = field(default_factory=deque)  # read ahead, not yet handed to paho
-    settled_at: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.net = NetLoop(self.client)
+    inflight_peak: int = 0  # the most messages awaiting PUBACK at once, on any connection
 
 
 class Publisher:
@@ -104,7 +82,7 @@ class Publisher:
         self._wake = threading.Event()
         self._stats_due = threading.Event()
         self._thread: threading.Thread | None = None
-        self._conn: _Connection | None = None
+        self._conn: Connection | None = None
         self._marks: queue.Queue[list[int] | None] = queue.Queue()
         self._marker = threading.Thread(target=self._mark_loop, name="mqtt-acks", daemon=True)
         self._marker.start()
@@ -159,7 +137,7 @@ class Publisher:
         except (ssl.SSLError, OSError, ValueError) as exc:  # tls_set reads the files on every attempt
             what = "TLS (ca_file, cert_file, key_file)" if self.settings.tls else "the MQTT client"
             return f"cannot set up {what}: {exc}"
-        conn = _Connection(client, now_ms())
+        conn = Connection(client, now_ms(), self.settings.inflight)
         self._conn = conn
         try:
             conn.client.connect(self.settings.host, self.port, self.settings.keepalive_s)
@@ -176,7 +154,7 @@ class Publisher:
         finally:
             self._close(conn)
 
-    def _connected_loop(self, conn: _Connection) -> str:
+    def _connected_loop(self, conn: Connection) -> str:
         deadline = time.monotonic() + max(10.0, self.settings.keepalive_s)
         while not conn.connack:
             rc = conn.net.turn(0.1)
@@ -188,11 +166,11 @@ class Publisher:
         next_stats = time.monotonic() + self.settings.stats_interval_s
         while not self._stop.is_set():
             self._drain(conn)
+            self.stats.inflight_peak = max(self.stats.inflight_peak, conn.peak)
             # Block in select until the broker answers (it returns as soon as a PUBACK arrives):
             # spinning with a zero timeout would steal the CPU a local broker needs.
-            window_full = len(conn.inflight) >= HANDED * self.settings.inflight
-            more = bool(conn.queue) and not window_full
-            busy = bool(conn.inflight) or more
+            more = bool(conn.queue or conn.held) and conn.room() > 0
+            busy = bool(conn.inflight or conn.control) or more
             rc = conn.net.turn(0.0 if more else ACK_WAIT_S if busy else IDLE_WAIT_S)
             self._settle(conn)
             if conn.failed_acks:
@@ -209,7 +187,7 @@ class Publisher:
         self._goodbye(conn)
         return "stopped"
 
-    def _on_ready(self, conn: _Connection) -> None:
+    def _on_ready(self, conn: Connection) -> None:
         backlog = self.store.outbox_depth()
         self.outage.recovered(backlog)
         self.backoff.reset()
@@ -217,18 +195,17 @@ class Publisher:
         self.stats.connects += 1
         client = conn.client
         client.subscribe(self.topics.cmd_filter, qos=1)  # before `online`: a controller may react to it
-        client.publish(self.topics.status, b"online", qos=1, retain=True)
+        conn.publish_control(self.topics.status, b"online", retain=True)
         if self.settings.ha_discovery:
             for topic, payload in discovery_messages(self.settings, self.topics, self.device):
-                client.publish(topic, json.dumps(payload), qos=1, retain=True)
+                conn.publish_control(topic, json.dumps(payload), retain=True)
         log.info("connected to %s:%d as %s", self.settings.host, self.port, self.device)
 
-    def _drain(self, conn: _Connection) -> None:
+    def _drain(self, conn: Connection) -> None:
         """Hand rows to paho in order until the in-flight window is full (reading ahead in batches, so
         the store is asked once per several windows, not once per acknowledgement)."""
-        # paho keeps at most `inflight` unacknowledged on the wire and queues the rest in order; handing
-        # it a few windows at once keeps the socket busy between our turns of the loop.
-        room = HANDED * self.settings.inflight - len(conn.inflight)
+        conn.flush_control()
+        room = conn.room()
         if room <= 0:
             return
         if len(conn.queue) < room:
@@ -252,8 +229,9 @@ class Publisher:
                 break
             inflight[info.mid] = row
         self.stats.published += sent
+        conn.note_peak()
 
-    def _settle(self, conn: _Connection, force: bool = False) -> None:
+    def _settle(self, conn: Connection, force: bool = False) -> None:
         """Record acknowledged rows as sent: one fsynced transaction per batch (a full window, or every
         SETTLE_S, or when nothing is in flight); a crash before it only means a duplicate later."""
         if not conn.acked:
@@ -289,7 +267,7 @@ class Publisher:
             if marks is not None:
                 marks.close()
 
-    def _close(self, conn: _Connection) -> None:
+    def _close(self, conn: Connection) -> None:
         """A connection ended: settle what was acknowledged, count attempts for what was not."""
         try:
             self._settle(conn, force=True)
@@ -308,13 +286,14 @@ class Publisher:
                 sock.close()
         self._conn = None
 
-    def _goodbye(self, conn: _Connection) -> None:
+    def _goodbye(self, conn: Connection) -> None:
         """Clean stop: wait briefly for outstanding PUBACKs, then retained offline, then disconnect."""
         end = time.monotonic() + 2.0
-        while conn.inflight and time.monotonic() < end:
+        while (conn.inflight or conn.control) and time.monotonic() < end:
             if conn.net.turn(0.05) != mqtt.MQTT_ERR_SUCCESS:
                 return
             self._settle(conn, force=True)
+        # The window is empty now (or the wait is over): sent directly, to wait for its PUBACK.
         info = conn.client.publish(self.topics.status, b"offline", qos=1, retain=True)
         end = time.monotonic() + 1.0
         while not info.is_published() and time.monotonic() < end:
@@ -336,7 +315,6 @@ class Publisher:
         paho_log = logging.getLogger("edge_ocr.publish.paho")
         if paho_log.isEnabledFor(logging.DEBUG):  # paho logs every packet: only when asked for
             client.enable_logger(paho_log)
-        client.max_inflight_messages_set(s.inflight)
         client.max_queued_messages_set(0)
         client.will_set(self.topics.status, b"offline", qos=1, retain=True)
         if s.username:
@@ -368,6 +346,14 @@ class Publisher:
             conn.refused = f"broker refused the connection: {reason_code}"
         else:
             conn.connack = True
+            window = conn.window
+            if conn.limit_window(getattr(properties, "ReceiveMaximum", None)):
+                log.info(
+                    "the broker's Receive Maximum is %d: at most %d messages in flight (inflight = %d)",
+                    conn.window,
+                    conn.window,
+                    window,
+                )
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         if self._conn is not None and not self._stop.is_set():
@@ -379,6 +365,10 @@ class Publisher:
             return
         row = conn.inflight.pop(mid, None)
         if row is None:
+            if mid in conn.control:
+                conn.control.discard(mid)
+                if reason_code.is_failure:  # a snapshot, not stored: logged, not retried
+                    log.warning("broker refused a status/stats/command message: %s", reason_code)
             return
         if reason_code.is_failure:
             conn.failed_acks.append((row.id, f"{row.topic}: {reason_code}"))
@@ -414,12 +404,10 @@ class Publisher:
         log.info("command %r accepted", name)
         self._command_result(conn, name, True, None)
 
-    def _command_result(
-        self, conn: _Connection | None, name: str, accepted: bool, reason: str | None
-    ) -> None:
+    def _command_result(self, conn: Connection | None, name: str, accepted: bool, reason: str | None) -> None:
         if conn is not None:
             body = {"command": name, "accepted": accepted, "reason": reason, "at": iso_ms(now_ms())}
-            conn.client.publish(self.topics.cmd_result, json.dumps(body), qos=1)
+            conn.publish_control(self.topics.cmd_result, json.dumps(body))
 
     # ---- stats -------------------------------------------------------------------------------------
 
@@ -447,10 +435,10 @@ class Publisher:
             body.update(self.stats_extra())
         return body
 
-    def publish_stats(self, conn: _Connection) -> None:
+    def publish_stats(self, conn: Connection) -> None:
         """Stats are a snapshot: published directly (QoS 1, not stored), never replayed."""
         try:
-            conn.client.publish(self.topics.stats, json.dumps(self.stats_payload()), qos=1)
+            conn.publish_control(self.topics.stats, json.dumps(self.stats_payload()))
         except Exception as exc:
             log.warning("could not publish stats: %s", exc)
 
