@@ -257,6 +257,15 @@ def test_outbox_payloads_leave_with_their_rows(store):
     assert payloads() == 0 and store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
 
 
+def test_an_sqlite_library_too_old_for_the_migrations_is_named(tmp_path, monkeypatch):
+    """A system SQLite older than 3.35 (no DROP COLUMN) is refused before any migration starts."""
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(StoreError, match=r"SQLite 3\.31\.1 is too old .* 3\.35\.0 or newer"):
+        Store(tmp_path)
+    assert not list(tmp_path.glob("*.db")) or schema_version(sqlite3.connect(tmp_path / "edge_ocr.db")) == 0
+
+
 def test_a_newer_schema_is_refused_clearly(tmp_path):
     conn = sqlite3.connect(tmp_path / "edge_ocr.db")
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
