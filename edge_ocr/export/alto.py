@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING, BinaryIO
 from edge_ocr import __version__
 from edge_ocr.export import ExportError, xmltext
 from edge_ocr.export.text import code_payload
-from edge_ocr.export.words import Word, clip_box, line_quad, points_bbox, split_words, text_frame, union_bbox
+from edge_ocr.export.words import Box, LaidLine, Word, line_quad, page_layout, text_frame, union_bbox
 
 if TYPE_CHECKING:
     from edge_ocr.export import ExportPage
 
 NAMESPACE = "http://www.loc.gov/standards/alto/ns-v4#"
 SCHEMA_URL = "http://www.loc.gov/alto/v4/alto-4-4.xsd"
-Box = tuple[int, int, int, int]
 
 
 def _pos(box: Box) -> str:
@@ -113,11 +112,10 @@ class AltoWriter:
             ' PROCESSING="OCR_0">\n',
             f"      <PrintSpace {_pos((0, 0, r.width, r.height))}>\n",
         ]
-        lines = [(line, words) for line in r.lines if (words := split_words(line))]
+        lines, codes = page_layout(r)
         if lines:
-            out.append(self._block(n, r.width, r.height, lines))
-        for i, code in enumerate(r.codes, 1):
-            box = clip_box(points_bbox(code.polygon), r.width, r.height)
+            out.append(self._block(n, lines))
+        for i, (_code, box) in enumerate(codes, 1):
             out.append(
                 f'        <Illustration ID="barcode_{n}_{i}" TAGREFS="code_{n}_{i}" TYPE="barcode"'
                 f" {_pos(box)}/>\n"
@@ -125,20 +123,18 @@ class AltoWriter:
         out.append("      </PrintSpace>\n    </Page>\n")
         return "".join(out)
 
-    def _block(self, n: int, width: int, height: int, lines: list) -> str:
-        line_boxes = [clip_box(union_bbox([w.bbox for w in words]), width, height) for _, words in lines]
-        out = [f'        <TextBlock ID="block_{n}" {_pos(union_bbox(line_boxes))}>\n']
+    def _block(self, n: int, lines: list[LaidLine]) -> str:
+        out = [f'        <TextBlock ID="block_{n}" {_pos(union_bbox([laid.box for laid in lines]))}>\n']
         word_no = 0
-        for i, ((line, words), box) in enumerate(zip(lines, line_boxes), 1):
-            quad = line_quad(line)
+        for i, laid in enumerate(lines, 1):
+            quad = line_quad(laid.line)
             baseline = _points((quad[3], quad[2]))
-            out.append(f'          <TextLine ID="line_{n}_{i}" {_pos(box)} BASELINE="{baseline}">\n')
+            out.append(f'          <TextLine ID="line_{n}_{i}" {_pos(laid.box)} BASELINE="{baseline}">\n')
             if _tilted(quad):
                 out.append(f'            <Shape><Polygon POINTS="{_points(quad)}"/></Shape>\n')
             prev: Box | None = None
-            for word in words:
+            for word, wbox in laid.words:
                 word_no += 1
-                wbox = clip_box(word.bbox, width, height)
                 if prev is not None:
                     out.append(_space(prev, wbox))
                 out.append(_string(f"string_{n}_{word_no}", word, wbox))

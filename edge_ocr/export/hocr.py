@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, BinaryIO
 from edge_ocr import __version__
 from edge_ocr.export import xmltext
 from edge_ocr.export.text import code_payload
-from edge_ocr.export.words import Word, clip_box, line_quad, points_bbox, split_words, text_frame, union_bbox
-from edge_ocr.results import PageResult, TextLine
+from edge_ocr.export.words import LaidLine, line_quad, page_layout, text_frame, union_bbox
+from edge_ocr.results import TextLine
 
 if TYPE_CHECKING:
     from edge_ocr.export import ExportPage
@@ -90,12 +90,10 @@ class HocrWriter:
         if page.captured_at is not None:
             props.append(f"x_captured_at {_quoted(page.captured_at)}")
         out = [f'  <div class="ocr_page" id="page_{n}" title={xmltext.attr("; ".join(props))}>\n']
-        lines = [(line, split_words(line)) for line in r.lines]
-        lines = [(line, words) for line, words in lines if words]
+        lines, codes = page_layout(r)
         if lines:
-            out.append(self._area(r, n, lines))
-        for i, code in enumerate(r.codes, 1):
-            box = clip_box(points_bbox(code.polygon), r.width, r.height)
+            out.append(self._area(n, lines))
+        for i, (code, box) in enumerate(codes, 1):
             title = f"{_bbox(box)}; x_symbology {code.symbology}"
             out.append(
                 f'   <div class="ocrx_barcode" id="barcode_{n}_{i}" title={xmltext.attr(title)}>'
@@ -104,20 +102,18 @@ class HocrWriter:
         out.append("  </div>\n")
         return "".join(out)
 
-    def _area(self, r: PageResult, n: int, lines: list[tuple[TextLine, list[Word]]]) -> str:
-        line_boxes = [clip_box(union_bbox([w.bbox for w in words]), r.width, r.height) for _, words in lines]
-        area = _bbox(union_bbox(line_boxes))
+    def _area(self, n: int, lines: list[LaidLine]) -> str:
+        area = _bbox(union_bbox([laid.box for laid in lines]))
         out = [
             f'   <div class="ocr_carea" id="block_{n}_1" title="{area}">\n',
             f'    <p class="ocr_par" id="par_{n}_1" title="{area}">\n',
         ]
         word_no = 0
-        for i, ((line, words), box) in enumerate(zip(lines, line_boxes), 1):
-            title = f"{_bbox(box)}; {line_geometry(line, box)}"
+        for i, laid in enumerate(lines, 1):
+            title = f"{_bbox(laid.box)}; {line_geometry(laid.line, laid.box)}"
             spans = []
-            for word in words:
+            for word, wbox in laid.words:
                 word_no += 1
-                wbox = clip_box(word.bbox, r.width, r.height)
                 conf = max(0, min(100, round(word.confidence * 100)))
                 spans.append(
                     f'<span class="ocrx_word" id="word_{n}_{word_no}" title="{_bbox(wbox)}; x_wconf {conf}">'

@@ -14,10 +14,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from edge_ocr.results import TextLine
+from edge_ocr.results import Code, PageResult, TextLine
 
 Point = tuple[float, float]
 Quad = tuple[Point, Point, Point, Point]
+Box = tuple[int, int, int, int]
 
 _WORD = re.compile(r"\S+")
 
@@ -129,3 +130,25 @@ def text_frame(quad: Quad) -> Frame:
     left = (p0[0] - p3[0]) * nx + (p0[1] - p3[1]) * ny
     right = (p1[0] - p2[0]) * nx + (p1[1] - p2[1]) * ny
     return Frame(p3, direction, width, max((left + right) / 2, 0.0))
+
+
+@dataclass(frozen=True)
+class LaidLine:
+    """A line with words, as the layout formats place it: boxes clipped to the page."""
+
+    line: TextLine
+    box: Box  # around its words
+    words: list[tuple[Word, Box]]
+
+
+def page_layout(result: PageResult) -> tuple[list[LaidLine], list[tuple[Code, Box]]]:
+    """What hOCR and ALTO both lay out: lines that have words, and codes, with page-clipped boxes."""
+    w, h = result.width, result.height
+    lines = []
+    for line in result.lines:
+        words = [(word, clip_box(word.bbox, w, h)) for word in split_words(line)]
+        if words:
+            box = clip_box(union_bbox([word.bbox for word, _ in words]), w, h)
+            lines.append(LaidLine(line, box, words))
+    codes = [(code, clip_box(points_bbox(code.polygon), w, h)) for code in result.codes]
+    return lines, codes
