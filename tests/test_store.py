@@ -57,6 +57,22 @@ def test_a_scan_round_trips_with_lines_codes_and_bytes(store):
     assert store.get_scan(scan_id + 1) is None
 
 
+def test_scans_by_ids_keeps_the_asked_order_across_batches_and_skips_missing(store):
+    """Export of many ids: batched reads (one query for lines and one for codes per batch) must still
+    give every scan its own lines and codes, in the order asked."""
+    ids = [
+        store.save_scan(result(f"LINE {i}", f"SECOND {i}", codes=(f"CODE {i}".encode(),) * (i % 2)))
+        for i in range(5)
+    ]
+    asked = [ids[3], ids[0], 999_999, ids[4], ids[1], ids[2]]
+    got = store.scans_by_ids(asked, batch=2)
+    assert [s.id for s in got] == [ids[3], ids[0], ids[4], ids[1], ids[2]]
+    for scan in got:
+        i = ids.index(scan.id)
+        assert [line.text for line in scan.result.lines] == [f"LINE {i}", f"SECOND {i}"]
+        assert [c.data for c in scan.result.codes] == [f"CODE {i}".encode()] * (i % 2)
+
+
 def test_outbox_rows_are_written_with_the_scan_in_order_with_sequence_numbers(store):
     ids = [store.save_scan(result(f"LINE {i}"), messages=scan_message) for i in range(5)]
     rows = store.pending(limit=10)

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -373,13 +374,15 @@ class Store:
             finally:
                 self.conn.execute("COMMIT")
 
-    def scans_by_ids(self, ids: list[int]) -> list[StoredScan]:
-        """Scans in the given order (missing ids are left out)."""
-        out = []
-        for scan_id in ids:
+    def scans_by_ids(self, ids: list[int], batch: int = 200) -> list[StoredScan]:
+        """Scans in the given order (missing ids are left out), read in batches of one snapshot each."""
+        found: dict[int, StoredScan] = {}
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
             with self._snapshot():
-                out.extend(self._load(self._read(_SCAN_SQL + " WHERE id = ?", (scan_id,))))
-        return out
+                rows = self._read(_SCAN_SQL + f" WHERE id IN ({_marks(chunk)})", chunk)
+                found.update((scan.id, scan) for scan in self._load(rows))
+        return [found[i] for i in ids if i in found]
 
     def iter_scans(
         self,
@@ -402,6 +405,36 @@ class Store:
             last_id = rows[-1][0]
 
     def _load(self, rows: list[tuple]) -> list[StoredScan]:
+        """Scan rows with their lines and codes: one query each for the whole batch, not per scan."""
+        ids = [row[0] for row in rows]
+        if not ids:
+            return []
+        lines: dict[int, list[TextLine]] = defaultdict(list)
+        for sid, text, conf, poly in self._read(
+            f"SELECT scan_id, text, confidence, polygon FROM lines WHERE scan_id IN ({_marks(ids)})"
+            " ORDER BY scan_id, seq",
+            ids,
+        ):
+            lines[sid].append(TextLine(text, conf, _points(poly)))
+        codes: dict[int, list[Code]] = defaultdict(list)
+        for sid, sym, text, data, poly, orient, readers, ctype, eci, step in self._read(
+            "SELECT scan_id, symbology, text, data, polygon, orientation, readers, content_type, eci_data,"
+            f" step FROM codes WHERE scan_id IN ({_marks(ids)}) ORDER BY scan_id, seq",
+            ids,
+        ):
+            codes[sid].append(
+                Code(
+                    sym,
+                    bytes(data),
+                    text,
+                    _points(poly),
+                    orient,
+                    tuple(r for r in readers.split(",") if r),
+                    ctype,
+                    bytes(eci) if eci is not None else None,
+                    step,
+                )
+            )
         out = []
         for row in rows:
             (
@@ -423,32 +456,8 @@ class Store:
                 seen,
                 last,
             ) = row
-            lines = [
-                TextLine(t, c, _points(poly))
-                for t, c, poly in self._read(
-                    "SELECT text, confidence, polygon FROM lines WHERE scan_id = ? ORDER BY seq", (sid,)
-                )
-            ]
-            codes = [
-                Code(
-                    sym,
-                    bytes(data),
-                    text,
-                    _points(poly),
-                    orient,
-                    tuple(r for r in readers.split(",") if r),
-                    ctype,
-                    bytes(eci) if eci is not None else None,
-                    step,
-                )
-                for sym, text, data, poly, orient, readers, ctype, eci, step in self._read(
-                    "SELECT symbology, text, data, polygon, orientation, readers, content_type, eci_data,"
-                    " step FROM codes WHERE scan_id = ? ORDER BY seq",
-                    (sid,),
-                )
-            ]
             result = PageResult(
-                source, page, w, h, lines, json.loads(timings or "{}"), rot, origin or "ocr", codes
+                source, page, w, h, lines[sid], json.loads(timings or "{}"), rot, origin or "ocr", codes[sid]
             )
             out.append(StoredScan(sid, cap, device, result, status, err, fp, img, thumb, seen, last))
         return out
@@ -587,3 +596,8 @@ def id_runs(ids: list[int]) -> list[tuple[int, int]]:
         else:
             runs.append((i, i))
     return runs
+
+
+def _marks(values: list) -> str:
+    """`?,?,?` for an IN list of these values."""
+    return ",".join("?" * len(values))
