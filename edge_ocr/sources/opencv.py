@@ -115,6 +115,13 @@ class OpenCVSource:
 
         return capture
 
+    def _opened(self, cap: cv2.VideoCapture, why: str) -> cv2.VideoCapture:
+        """The capture, or SourceError(why) with the capture released."""
+        if not cap.isOpened():
+            cap.release()
+            raise SourceError(f"{self.name}: {why}")
+        return cap
+
     def _open_v4l2(self) -> cv2.VideoCapture:
         device = self.settings.device.strip()
         target: int | str = int(device) if device.isdigit() else device
@@ -124,13 +131,11 @@ class OpenCVSource:
                 f"{self.name}: {path} does not exist (camera unplugged? "
                 "`v4l2-ctl --list-devices` lists the cameras)"
             )
-        cap = cv2.VideoCapture(target, cv2.CAP_V4L2)
-        if not cap.isOpened():
-            cap.release()
-            raise SourceError(
-                f"{self.name}: cannot open {path}: in use by another program, no permission (add the user "
-                "to the 'video' group), or not a capture device"
-            )
+        cap = self._opened(
+            cv2.VideoCapture(target, cv2.CAP_V4L2),
+            f"cannot open {path}: in use by another program, no permission (add the user "
+            "to the 'video' group), or not a capture device",
+        )
         s = self.settings
         for prop, value in ((cv2.CAP_PROP_FRAME_WIDTH, s.width), (cv2.CAP_PROP_FRAME_HEIGHT, s.height)):
             if value:
@@ -154,14 +159,10 @@ class OpenCVSource:
                 "has none; on a Jetson use JetPack's python3-opencv, in a venv made with "
                 "--system-site-packages)"
             )
-        cap = cv2.VideoCapture(pipeline, cv2.CAP_GSTREAMER)
-        if not cap.isOpened():
-            cap.release()
-            raise SourceError(
-                f"{self.name}: the pipeline did not start (try it with gst-launch-1.0, "
-                "appsink replaced by fakesink)"
-            )
-        return cap
+        return self._opened(
+            cv2.VideoCapture(pipeline, cv2.CAP_GSTREAMER),
+            "the pipeline did not start (try it with gst-launch-1.0, appsink replaced by fakesink)",
+        )
 
     def _open_url(self) -> cv2.VideoCapture:
         url = self.settings.url.strip()
@@ -176,14 +177,11 @@ class OpenCVSource:
             cv2.CAP_PROP_READ_TIMEOUT_MSEC,
             int(self.read_timeout_s * 1000),
         ]
-        cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
-        if not cap.isOpened():
-            cap.release()
-            raise SourceError(
-                f"{self.name}: cannot open the stream within {self.open_timeout_s:g} s (camera off, wrong "
-                "address or credentials, or no network)"
-            )
-        return cap
+        return self._opened(
+            cv2.VideoCapture(url, cv2.CAP_FFMPEG, params),
+            f"cannot open the stream within {self.open_timeout_s:g} s (camera off, wrong "
+            "address or credentials, or no network)",
+        )
 
     def _open_video(self) -> cv2.VideoCapture:
         path = self.settings.path
@@ -191,10 +189,7 @@ class OpenCVSource:
             raise SourceError(f"{self.name}: [source] path is empty (the video file to read)")
         if not Path(path).is_file():
             raise SourceError(f"{self.name}: {path} does not exist")
-        cap = cv2.VideoCapture(path)
-        if not cap.isOpened():
-            cap.release()
-            raise SourceError(f"{self.name}: cannot decode {path} (not a video, or an unknown codec)")
+        cap = self._opened(cv2.VideoCapture(path), f"cannot decode {path} (not a video, or an unknown codec)")
         rate = self.settings.fps or cap.get(cv2.CAP_PROP_FPS)
         self._period = 1.0 / (rate if 0 < rate <= 1000 else DEFAULT_VIDEO_FPS)
         self._pass_frames = 0
