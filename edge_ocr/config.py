@@ -15,6 +15,11 @@ from edge_ocr.codes.scanner import CodeOptions
 from edge_ocr.errors import ConfigError
 from edge_ocr.store.settings import ImagePolicy, RetentionPolicy, StoreSettings
 
+# [source] kinds; sources/factory.py maps each to its class
+SOURCE_KINDS = ("picamera2", "v4l2", "gstreamer", "url", "video", "images", "inbox")
+LIVE_KINDS = ("picamera2", "v4l2", "gstreamer", "url")  # frames that are not read in time are dropped
+DOCUMENT_KINDS = ("inbox", "images")  # every page is read: no gate, nothing dropped
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.10 (Jetson JetPack 6)
@@ -275,10 +280,9 @@ def validate(config: Config) -> None:
         store_settings(config).validate()
     except ConfigError as exc:
         raise ConfigError(f"{src}: {exc}") from None
-    kinds = ("picamera2", "v4l2", "gstreamer", "url", "video", "images", "inbox")
-    if config.source.kind not in kinds:
+    if config.source.kind not in SOURCE_KINDS:
         raise ConfigError(
-            f"{src}: [source] key 'kind': {config.source.kind!r} is not one of {', '.join(kinds)}"
+            f"{src}: [source] key 'kind': {config.source.kind!r} is not one of {', '.join(SOURCE_KINDS)}"
         )
     if config.source.stall_s <= 0 or not 0 < config.source.reopen_min_s <= config.source.reopen_max_s:
         raise ConfigError(f"{src}: [source] stall_s and reopen_min_s/reopen_max_s must be > 0 (min <= max)")

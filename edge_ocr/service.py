@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edge_ocr.codes import CodeScanner
-from edge_ocr.config import Config, code_options, engine_settings, store_settings
+from edge_ocr.config import DOCUMENT_KINDS, LIVE_KINDS, Config, code_options, engine_settings, store_settings
 from edge_ocr.documents import PageImage
 from edge_ocr.errors import ConfigError
 from edge_ocr.gate import FrameGate, RepeatFilter
@@ -29,8 +29,6 @@ from edge_ocr.store import Store
 
 log = logging.getLogger("edge_ocr.service")
 
-LIVE_KINDS = ("picamera2", "v4l2", "gstreamer", "url")  # frames that are not read in time are dropped
-DOCUMENT_KINDS = ("inbox", "images")  # every page is read: no gate, nothing dropped
 STATUS_FILE = "status.json"
 BACKLOG_NICE = 10  # CPU niceness while an inbox backlog is worked through
 BACKLOG_LARGE = 20

@@ -789,3 +789,14 @@ def test_picamera_errors_become_source_errors(fake_picamera2):
     source.close()
     with pytest.raises(ConfigError, match="autofocus"):
         PiCameraSource(settings(kind="picamera2", autofocus="macro"))
+
+
+def test_every_configurable_kind_has_a_source_class_and_no_other():
+    """config.SOURCE_KINDS (validated at start-up) and the factory's table must name the same kinds,
+    and live/document kinds must be kinds."""
+    from edge_ocr.config import DOCUMENT_KINDS, LIVE_KINDS, SOURCE_KINDS
+    from edge_ocr.sources.factory import SOURCES
+
+    assert set(SOURCES) == set(SOURCE_KINDS)
+    assert set(LIVE_KINDS) | set(DOCUMENT_KINDS) <= set(SOURCE_KINDS)
+    assert not set(LIVE_KINDS) & set(DOCUMENT_KINDS)
