@@ -45,7 +45,7 @@ def test_outbox_status_counts_by_state(state, capsys):
 
 def test_outbox_retry_and_drop(state, capsys):
     assert main(["outbox", "retry", "--state-dir", str(state)]) == 0
-    assert "4 unsent messages queued again" in capsys.readouterr().out
+    assert "attempt counts and errors reset on 4 unsent messages" in capsys.readouterr().out
     assert main(["outbox", "drop", "--state-dir", str(state)]) == 2
     assert "needs --before" in capsys.readouterr().err
     assert main(["outbox", "drop", "--before", "2000-01-01", "--state-dir", str(state)]) == 0

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         with Store(state_dir(args)) as store:
             if args.action == "retry":
                 n = store.retry_outbox()
-                print(f"{n} unsent messages queued again (attempt counts reset)")
+                print(f"attempt counts and errors reset on {n} unsent messages (all are sent on reconnect)")
             else:
                 n = store.drop_outbox(args.before)
                 print(f"{n} unsent messages dropped (counted as outbox_dropped_by_operator)")
