@@ -44,6 +44,7 @@ from tests.daemon_helpers import (
     write_image,
     write_video,
 )
+from tests.publish_helpers import unsent
 
 NO_BROKER = broker_available()
 needs_broker = pytest.mark.skipif(NO_BROKER is not None, reason=NO_BROKER or "")
@@ -147,6 +148,8 @@ def test_video_results_reach_mqtt_and_sigterm_stops_cleanly(tmp_path: Path, stac
     assert rec.wait_for(lambda _: states()[-1:] == [b"offline"], 10), states()
     assert states()[0] == b"online", states()
     assert retained(broker, STATUS_TOPIC) == [b"offline"]
+    # The frame in hand at SIGTERM was stored and, the broker being up, sent before `offline`.
+    assert unsent(state) == 0, daemon.log()[-3000:]
 
     stopped = cli("status", "--state-dir", str(state))
     assert stopped.returncode == 3, stopped.stdout + stopped.stderr

@@ -37,6 +37,7 @@ BAD_CREDENTIALS = ("Bad user name or password", "Not authorized")
 IDLE_WAIT_S = 0.2  # network loop wait when there is nothing to send
 ACK_WAIT_S = 0.05  # network loop wait while messages are in flight (select returns on the PUBACK)
 READ_AHEAD = 8  # rows read from the store at once, in in-flight windows
+GOODBYE_S = 2.0  # on a clean stop, the longest time spent sending what is stored
 SETTLE_S = 0.1  # longest time an acknowledged row waits to be marked sent
 SETTLE_BATCH = 512  # or this many acknowledgements, whichever comes first
 
@@ -287,12 +288,17 @@ class Publisher:
         self._conn = None
 
     def _goodbye(self, conn: Connection) -> None:
-        """Clean stop: wait briefly for outstanding PUBACKs, then retained offline, then disconnect."""
-        end = time.monotonic() + 2.0
-        while (conn.inflight or conn.control) and time.monotonic() < end:
+        """Clean stop: send what is stored (the daemon saves the frame in hand just before) and wait for
+        its PUBACKs, for up to GOODBYE_S; then retained offline, then disconnect. Whatever is left stays
+        in the outbox for the next start."""
+        end = time.monotonic() + GOODBYE_S
+        while time.monotonic() < end:
+            self._drain(conn)
+            if not (conn.inflight or conn.control or conn.queue or conn.held):
+                break
             if conn.net.turn(0.05) != mqtt.MQTT_ERR_SUCCESS:
                 return
-            self._settle(conn, force=True)
+            self._settle(conn)
         # The window is empty now (or the wait is over): sent directly, to wait for its PUBACK.
         info = conn.client.publish(self.topics.status, b"offline", qos=1, retain=True)
         end = time.monotonic() + 1.0
