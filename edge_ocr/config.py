@@ -96,7 +96,7 @@ class MqttSection:
     ca_file: str = ""  # empty: the system's trusted CAs
     cert_file: str = ""  # client certificate (optional)
     key_file: str = ""
-    inflight: int = 64  # QoS 1 messages awaiting PUBACK at once
+    inflight: int = 64  # QoS 1 messages awaiting PUBACK at once (capped by the broker's Receive Maximum)
     backoff_min_s: float = 1.0
     backoff_max_s: float = 60.0
     stats_interval_s: float = 60.0
