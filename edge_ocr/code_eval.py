@@ -44,7 +44,8 @@ def find_code_samples(folders: list[Path], all_images: bool = False) -> dict[Pat
     """Samples by folder: folders with any NAME.txt; with all_images, also folders of code-free images."""
     groups: dict[Path, list[CodeSample]] = {}
     for folder in folders:
-        images = [p for p in expand_inputs([folder]) if p.suffix.lower() in SUPPORTED_SUFFIXES]
+        files = expand_inputs([folder])
+        images = [p for p in files if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES]
         by_parent: dict[Path, list[CodeSample]] = {}
         for image in images:
             by_parent.setdefault(image.parent, []).append(load_sample(image))

@@ -72,15 +72,7 @@ class FrameGate:
         s = self.settings
         now = self.clock()
         requested = self._requested.is_set()
-        reason = None
-        if requested:
-            pass
-        elif s.trigger in ("command", "gpio"):
-            reason = "waiting-for-trigger"
-        elif s.max_fps > 0 and now - self._last_time < 1.0 / s.max_fps:
-            reason = "rate"
-        elif s.trigger == "interval" and now - self._last_time < s.interval_s:
-            reason = "interval"
+        reason = None if requested else self._not_yet(now)
         thumb = None
         if reason is None:
             grey = working_grey(image)
@@ -97,6 +89,17 @@ class FrameGate:
         reason = "requested" if requested else "processed"
         self.counts[reason] += 1
         return Decision(True, reason)
+
+    def _not_yet(self, now: float) -> str | None:
+        """Why the trigger or timing turns an unrequested frame away, if it does."""
+        s = self.settings
+        if s.trigger in ("command", "gpio"):
+            return "waiting-for-trigger"
+        if s.max_fps > 0 and now - self._last_time < 1.0 / s.max_fps:
+            return "rate"
+        if s.trigger == "interval" and now - self._last_time < s.interval_s:
+            return "interval"
+        return None
 
     def _unchanged(self, thumb: np.ndarray) -> bool:
         threshold = self.settings.change_threshold

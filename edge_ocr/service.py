@@ -18,13 +18,12 @@ from edge_ocr.config import DOCUMENT_KINDS, LIVE_KINDS, Config, code_options, en
 from edge_ocr.documents import PageImage
 from edge_ocr.errors import ConfigError
 from edge_ocr.gate import FrameGate, RepeatFilter
-from edge_ocr.models import sha256_file
 from edge_ocr.notify import Notifier
 from edge_ocr.publish.messages import message_builder
 from edge_ocr.publish.topics import Topics
 from edge_ocr.reader import read_page
 from edge_ocr.results import PageResult
-from edge_ocr.sources import EndOfSource, Frame, FrameSource, ResilientSource, make_source
+from edge_ocr.sources import EndOfSource, Frame, FrameSource, ResilientSource, item_fingerprint, make_source
 from edge_ocr.store import Store
 
 log = logging.getLogger("edge_ocr.service")
@@ -98,6 +97,9 @@ class Daemon:
         self.repeats = RepeatFilter(config.gate.repeat_window_s)
         self.kind = config.source.kind
         self.live = self.kind in LIVE_KINDS or (self.kind == "video" and config.source.realtime)
+        # Documents (inbox files, an images folder read once) are kept page by page, empty or repeated;
+        # a live scene stores neither empty frames nor repeats.
+        self._documents = self.kind in DOCUMENT_KINDS and not config.source.loop
         self._source_arg = source
         self._password = password
         self._stop = threading.Event()
@@ -216,7 +218,7 @@ class Daemon:
         self.publisher.wake()
         deadline = time.monotonic() + DRAIN_S
         while not self._stop.is_set() and time.monotonic() < deadline:
-            if not self.publisher.stats.connected or not self.store.pending(limit=1):
+            if not self.publisher.stats.connected or not self.store.outbox_depth():
                 return
             self._stop.wait(0.1)
 
@@ -320,14 +322,12 @@ class Daemon:
             self.counters.failed += 1
             self.counters.last_error = f"{frame.source}: {exc}"
             h, w = frame.image.shape[:2]
-            nothing = read_page(None, PageImage(frame.source, frame.page, w, h, frame.image))
-            self._save(nothing, frame, fingerprint, status="error", error=str(exc))
+            failed = PageResult(frame.source, frame.page, w, h, text_origin="none")
+            self._save(failed, frame, fingerprint, status="error", error=str(exc))
             self._done(frame, False, str(exc))
             return
         self.counters.processed += 1
-        # Documents (inbox files, an images folder read once) are kept page by page, empty or repeated;
-        # a live scene stores neither empty frames nor repeats.
-        document = bool(frame.item) or (self.kind in DOCUMENT_KINDS and not self.config.source.loop)
+        document = bool(frame.item) or self._documents
         if not document and not (result.lines or result.codes):
             self.counters.empty += 1  # a frame of a live scene with nothing on it is not stored
             return
@@ -367,7 +367,7 @@ class Daemon:
         if not frame.item:
             return None
         if frame.page == 1 or self._fingerprint is None or self._fingerprint[0] != frame.item:
-            self._fingerprint = (frame.item, sha256_file(Path(frame.item)))
+            self._fingerprint = (frame.item, item_fingerprint(Path(frame.item)))
         return self._fingerprint[1]
 
     def _done(self, frame: Frame, ok: bool, error: str | None = None) -> None:
@@ -407,7 +407,7 @@ class Daemon:
     def _file_errors(self) -> dict:
         """Files a folder source could not decode (images: skipped, inbox: failed/), else only in the log."""
         inner = self.source.source if self.source else None
-        failed = getattr(inner, "files_failed", getattr(inner, "errors", None))
+        failed = getattr(inner, "files_failed", None)
         if not isinstance(failed, int):
             return {}
         return {"files_failed": failed, "file_error": getattr(inner, "last_error", None)}

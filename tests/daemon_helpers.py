@@ -29,6 +29,7 @@ import numpy as np
 
 from edge_ocr.synth.codes import render_code
 from tests.imaging import place, render_lines
+from tests.toml_text import toml_sections
 from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parent.parent
@@ -118,18 +119,6 @@ def two_page_pdf(path: Path, first: np.ndarray, second: np.ndarray, dpi: int = 1
 # ---- configuration ----------------------------------------------------------------------------------
 
 
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)  # a TOML basic string is JSON's string syntax for these values
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    raise TypeError(f"no TOML form for {value!r}")
-
-
 def write_config(path: Path, **sections: Mapping[str, Any]) -> Path:
     """A config file: the test device (no disk reserve, status every 0.5 s) plus the given sections."""
     merged: dict[str, dict[str, Any]] = {
@@ -139,11 +128,7 @@ def write_config(path: Path, **sections: Mapping[str, Any]) -> Path:
     }
     for name, values in sections.items():
         merged.setdefault(name, {}).update(values)
-    text = "".join(
-        f"[{name}]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in values.items()) + "\n"
-        for name, values in merged.items()
-    )
-    path.write_text(text)
+    path.write_text(toml_sections(merged))
     return path
 
 

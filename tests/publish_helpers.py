@@ -24,6 +24,7 @@ from edge_ocr.results import Code, PageResult, TextLine
 from edge_ocr.store import RetentionPolicy, Store, StoreSettings
 from edge_ocr.store.db import DB_NAME
 from tests.broker import Broker
+from tests.toml_text import toml_sections
 from tests.waiting import wait_until  # noqa: F401  (re-exported for the tests)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -82,25 +83,16 @@ def mqtt_settings(broker: Broker, **overrides: Any) -> MqttSection:
     return MqttSection(**values)
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    raise TypeError(f"no TOML form for {value!r}")
-
-
 def write_config(
     path: Path, mqtt: MqttSection, state_dir: Path, store: Mapping[str, Any] | None = None
 ) -> Path:
     """A config file for `edge-ocr publish`: the device, its state dir, [store] and every [mqtt] key."""
-    lines = ["[device]", f"id = {_toml_value(DEVICE)}", f"state_dir = {_toml_value(str(state_dir))}", ""]
-    lines += ["[store]", "min_free_mb = 0.0", *(f"{k} = {_toml_value(v)}" for k, v in (store or {}).items())]
-    lines += ["", "[mqtt]"]
-    lines += [f"{f.name} = {_toml_value(getattr(mqtt, f.name))}" for f in fields(MqttSection)]
-    path.write_text("\n".join(lines) + "\n")
+    sections = {
+        "device": {"id": DEVICE, "state_dir": str(state_dir)},
+        "store": {"min_free_mb": 0.0, **(store or {})},
+        "mqtt": {f.name: getattr(mqtt, f.name) for f in fields(MqttSection)},
+    }
+    path.write_text(toml_sections(sections))
     return path
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge_ocr.config import SourceSection
+from edge_ocr.config import SOURCE_KINDS, SourceSection
 from edge_ocr.errors import ConfigError
 from edge_ocr.sources import (
     EndOfSource,
@@ -79,23 +79,25 @@ def read_until(source, deadline_s: float = 3.0, step_s: float = 0.05) -> Frame |
     return None
 
 
-def write_png(path: Path, value: int = 128, size=(40, 30), age_s: float = 0.0) -> Path:
-    ok, data = cv2.imencode(".png", np.full((size[1], size[0], 3), value, np.uint8))
-    assert ok
-    path.write_bytes(data.tobytes())
+def backdate(path: Path, age_s: float) -> Path:
+    """Give the file an mtime age_s in the past (an inbox reads oldest first; old files count as settled)."""
     if age_s:
         old = time.time() - age_s
         os.utime(path, (old, old))
     return path
+
+
+def write_png(path: Path, value: int = 128, size=(40, 30), age_s: float = 0.0) -> Path:
+    ok, data = cv2.imencode(".png", np.full((size[1], size[0], 3), value, np.uint8))
+    assert ok
+    path.write_bytes(data.tobytes())
+    return backdate(path, age_s)
 
 
 def write_tiff(path: Path, pages: int = 2, age_s: float = 0.0) -> Path:
     images = [Image.new("RGB", (50, 40), (10 * i, 100, 200)) for i in range(pages)]
     images[0].save(path, "TIFF", save_all=True, append_images=images[1:])
-    if age_s:
-        old = time.time() - age_s
-        os.utime(path, (old, old))
-    return path
+    return backdate(path, age_s)
 
 
 # ---- video files ---------------------------------------------------------------------------------------
@@ -207,7 +209,7 @@ def test_images_folder_pages_in_order_and_bad_files_skipped(tmp_path):
     assert all(f.image.ndim == 3 and f.image.dtype == np.uint8 for f in frames)
     assert frames[3].image.shape[0] > 1000  # the text PDF is rasterised too (barcodes need pixels)
     assert all(f.item is None for f in frames)
-    assert source.errors == 1 and "e.jpg" in source.last_error
+    assert source.files_failed == 1 and "e.jpg" in source.last_error
 
 
 def test_images_glob_loop(tmp_path):
@@ -298,7 +300,7 @@ def test_inbox_ignores_dotfiles_and_partial_files(tmp_path):
 
 def test_inbox_corrupt_file_goes_to_failed_with_the_reason(tmp_path):
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg at all")
-    os.utime(tmp_path / "broken.jpg", (time.time() - 10, time.time() - 10))  # older: read first
+    backdate(tmp_path / "broken.jpg", 10)  # older: read first
     write_png(tmp_path / "good.png", age_s=5)
     source = inbox(tmp_path)
     frame = read_until(source)
@@ -334,7 +336,7 @@ def test_inbox_name_collisions_get_a_suffix(tmp_path):
     assert int(cv2.imread(str(done / "scan-3.png"))[0, 0, 0]) == 60
     (tmp_path / "failed" / "bad.png.error.txt").write_text("an older failure")
     (tmp_path / "bad.png").write_bytes(b"junk")
-    os.utime(tmp_path / "bad.png", (time.time() - 5, time.time() - 5))
+    backdate(tmp_path / "bad.png", 5)
     assert read_until(source, 0.5) is None
     assert (tmp_path / "failed" / "bad-1.png").exists()
     assert (tmp_path / "failed" / "bad.png.error.txt").read_text() == "an older failure"
@@ -619,17 +621,11 @@ def test_gstreamer_without_support_says_so():
 
 
 def test_make_source_maps_every_kind(tmp_path):
-    expected = {
-        "picamera2": PiCameraSource,
-        "v4l2": OpenCVSource,
-        "gstreamer": OpenCVSource,
-        "url": OpenCVSource,
-        "video": OpenCVSource,
-        "images": ImagesSource,
-        "inbox": InboxSource,
-    }
-    for kind, cls in expected.items():
-        assert type(make_source(settings(kind=kind, path=str(tmp_path)))) is cls
+    """Every configurable kind gets a source class that reads that kind (each names itself after it)."""
+    classes = (PiCameraSource, OpenCVSource, ImagesSource, InboxSource)
+    for kind in SOURCE_KINDS:
+        source = make_source(settings(kind=kind, path=str(tmp_path)))
+        assert isinstance(source, classes) and source.name.startswith(f"{kind}:"), (kind, source)
     with pytest.raises(ConfigError, match="'kind'"):
         make_source(settings(kind="webcam"))
 
@@ -794,7 +790,7 @@ def test_picamera_errors_become_source_errors(fake_picamera2):
 def test_every_configurable_kind_has_a_source_class_and_no_other():
     """config.SOURCE_KINDS (validated at start-up) and the factory's table must name the same kinds,
     and live/document kinds must be kinds."""
-    from edge_ocr.config import DOCUMENT_KINDS, LIVE_KINDS, SOURCE_KINDS
+    from edge_ocr.config import DOCUMENT_KINDS, LIVE_KINDS
     from edge_ocr.sources.factory import SOURCES
 
     assert set(SOURCES) == set(SOURCE_KINDS)

@@ -22,7 +22,7 @@ from edge_ocr.cli.common import (
 )
 from edge_ocr.cli.evaluate_codes import run_codes
 from edge_ocr.code_eval import find_code_samples
-from edge_ocr.documents import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES
+from edge_ocr.documents import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES, expand_inputs
 from edge_ocr.evaluation import WordScore, cer, ground_truth_for, word_score
 from edge_ocr.reader import FileFailure, read_file
 
@@ -45,13 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def find_samples(folders: list[Path]) -> dict[Path, list[tuple[Path, Path]]]:
     """(image, ground truth) pairs grouped by the folder that holds them."""
     groups: dict[Path, list[tuple[Path, Path]]] = defaultdict(list)
-    for folder in folders:
-        files = sorted(folder.rglob("*")) if folder.is_dir() else [folder]
-        for path in files:
-            if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
-                gt = ground_truth_for(path)
-                if gt is not None:
-                    groups[path.parent].append((path, gt))
+    for path in expand_inputs(folders):
+        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
+            gt = ground_truth_for(path)
+            if gt is not None:
+                groups[path.parent].append((path, gt))
     return dict(groups)
 
 

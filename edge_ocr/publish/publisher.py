@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from edge_ocr.backoff import Backoff, OutageLog
 from edge_ocr.config import MqttSection
-from edge_ocr.publish.backoff import Backoff, OutageLog
 from edge_ocr.publish.connection import Connection
 from edge_ocr.publish.discovery import discovery_messages
 from edge_ocr.publish.messages import iso_ms

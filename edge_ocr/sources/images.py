@@ -34,7 +34,7 @@ class ImagesSource:
         self.settings = settings
         self.name = f"images:{settings.path}"
         self.max_pixels = max_pixels
-        self.errors = 0
+        self.files_failed = 0
         self.last_error: str | None = None
         self._root: Path | None = None
         self._files: list[Path] = []
@@ -97,7 +97,7 @@ class ImagesSource:
         self._reader = PageReader(path, self.max_pixels)
 
     def _skip(self, error: str) -> None:
-        self.errors += 1
+        self.files_failed += 1
         self.last_error = error
         log.warning("%s: skipped: %s", self.name, error)
         if self._reader is not None:

@@ -17,7 +17,7 @@ from edge_ocr.sources.grabber import LatestFrameGrabber
 
 log = logging.getLogger(__name__)
 
-LIVE_KINDS = ("v4l2", "gstreamer", "url")
+THREADED_KINDS = ("v4l2", "gstreamer", "url")  # read on a capture thread (config.LIVE_KINDS less picamera2)
 DEFAULT_VIDEO_FPS = 25.0  # a file that does not say its rate
 
 
@@ -62,7 +62,7 @@ class OpenCVSource:
     """
 
     def __init__(self, settings: SourceSection, open_timeout_s: float = 5.0, read_timeout_s: float = 5.0):
-        if settings.kind not in (*LIVE_KINDS, "video"):
+        if settings.kind not in (*THREADED_KINDS, "video"):
             raise ValueError(f"OpenCVSource cannot read kind {settings.kind!r}")
         self.settings = settings
         self.kind = settings.kind

@@ -48,7 +48,6 @@ class PiCameraSource:
         self.settings = settings
         self.camera_num = camera_num
         self.name = f"picamera2:{camera_num}"
-        self._camera: Any = None
         self._grabber: LatestFrameGrabber | None = None
         self._autofocus_cycle = False
 
@@ -74,7 +73,6 @@ class PiCameraSource:
                 f"{self.name}: cannot start the camera: {exc or type(exc).__name__} (connected, and listed "
                 "by `rpicam-hello --list-cameras`? not in use by another program?)"
             ) from None
-        self._camera = camera
         self._grabber = LatestFrameGrabber(
             self.name,
             lambda want: self._capture(camera),
@@ -133,7 +131,6 @@ class PiCameraSource:
         if self._grabber is not None:
             self._grabber.stop()
             self._grabber = None
-        self._camera = None
 
 
 def _release(camera: Any) -> None:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from edge_ocr.backoff import Backoff
 from edge_ocr.config import SourceSection
 from edge_ocr.sources.base import Frame, FrameSource, SourceError
 
@@ -44,8 +45,6 @@ class ResilientSource:
         self.source = source
         self.name = source.name
         self.stall_s = settings.stall_s
-        self.reopen_min_s = settings.reopen_min_s
-        self.reopen_max_s = settings.reopen_max_s
         self.reconnects = 0
         self.stalls = 0
         self.errors = 0
@@ -54,7 +53,7 @@ class ResilientSource:
         self._may_idle = bool(getattr(source, "may_idle", False))
         self._up = False
         self._failed = False  # down after a failure or stall (so the next open is a reconnect)
-        self._delay = self.reopen_min_s
+        self._backoff = Backoff(settings.reopen_min_s, settings.reopen_max_s, jitter=False)
         self._next_try = float("-inf")
         self._last_frame = 0.0
         self._closed = threading.Event()
@@ -114,19 +113,17 @@ class ResilientSource:
                 frame = self.source.read(max(0.0, deadline - self._clock()))
         except SourceError as exc:
             self._close_inner()
-            self._up = False
             if not self._closed.is_set():  # closing makes a live source's read fail: not an error
                 self._down(str(exc))
             return None
         now = self._clock()
         if frame is not None:
             self._last_frame = now
-            self._delay = self.reopen_min_s
+            self._backoff.reset()
             return frame
         if not self._may_idle and now - self._last_frame >= self.stall_s:
             self.stalls += 1
             self._close_inner()
-            self._up = False
             self._down(f"{self.name}: no frame for {now - self._last_frame:.1f} s (stalled)", stall=True)
         return None
 
@@ -138,7 +135,6 @@ class ResilientSource:
         """Close the source and end any wait in read()."""
         self._closed.set()
         self._close_inner()
-        self._up = False
 
     def _down(self, message: str, stall: bool = False) -> None:
         """Record the failure and schedule the next attempt."""
@@ -146,11 +142,13 @@ class ResilientSource:
             self.errors += 1
         self.last_error = message
         self._failed = True
-        self._next_try = self._clock() + self._delay
-        log.warning("%s; retrying in %.1f s", message, self._delay)
-        self._delay = min(self._delay * 2, self.reopen_max_s)
+        delay = self._backoff.next_delay()
+        self._next_try = self._clock() + delay
+        log.warning("%s; retrying in %.1f s", message, delay)
 
     def _close_inner(self) -> None:
+        """Close the inner source; it is down until the next successful open."""
+        self._up = False
         try:
             with self._lock:
                 self.source.close()

@@ -392,10 +392,10 @@ class Store:
         batch: int = 200,
     ) -> Iterator[StoredScan]:
         """Scans oldest first in a time window, read in small batches (never one long read transaction)."""
+        where, params = scan_filters(since_ms, until_ms, source)
+        sql = _SCAN_SQL + " WHERE " + " AND ".join(["id > ?", *where]) + f" ORDER BY id LIMIT {batch}"
         last_id = 0
         while True:
-            where, params = scan_filters(since_ms, until_ms, source)
-            sql = _SCAN_SQL + " WHERE " + " AND ".join(["id > ?", *where]) + f" ORDER BY id LIMIT {batch}"
             with self._snapshot():  # each batch with its lines and codes from one moment
                 rows = self._read(sql, [last_id, *params])
                 loaded = self._load(rows)

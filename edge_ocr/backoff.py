@@ -1,5 +1,6 @@
-"""Reconnect pacing and outage logging: exponential backoff with full jitter, one log line per outage
-plus a periodic summary instead of a line per retry."""
+"""Reconnect pacing (the MQTT publisher, reopening frame sources): exponential backoff, with or
+without full jitter; and outage logging: one line per outage plus a periodic summary instead of a
+line per retry."""
 
 from __future__ import annotations
 
@@ -11,17 +12,21 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Backoff:
-    """Delays that double from min_s up to max_s, each drawn uniformly below the current ceiling."""
+    """Delays that double from min_s up to max_s; with jitter (many devices, one broker) each is drawn
+    uniformly below the current ceiling, without it (a local camera) each is the ceiling."""
 
     min_s: float = 1.0
     max_s: float = 60.0
+    jitter: bool = True
     rng: random.Random = field(default_factory=random.Random)
     attempt: int = 0
 
     def next_delay(self) -> float:
-        """The wait before the next attempt (at least min_s / 2, so a dead broker never sees a busy loop)."""
+        """The wait before the next attempt (at least min_s / 2, so a dead peer never sees a busy loop)."""
         ceiling = min(self.max_s, self.min_s * (2**self.attempt))
         self.attempt += 1
+        if not self.jitter:
+            return ceiling
         return max(self.min_s / 2, self.rng.uniform(0, ceiling))
 
     def reset(self) -> None:
