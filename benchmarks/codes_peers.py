@@ -1,5 +1,7 @@
 """Codes side by side, in one run: edge_ocr (zxing-cpp + ZBar merged, retry ladder) vs zxing-cpp alone
-(TextMode.Plain, its default options) vs pyzbar alone, on ../shared/eval/qr/* and a generated set.
+(TextMode.Plain, its default options) vs pyzbar alone, on ../shared/eval/qr/* and a generated set
+(gen-<degradation> with the field mix of symbologies, and gen-code39ext: Code 39 Full ASCII labels,
+lower case and punctuation as +A-style pairs, which zxing-cpp reads as text and ZBar as raw pairs).
 
     .venv/bin/python benchmarks/codes_peers.py [--quick] [--json bench-out/codes_peers.json]
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import time
@@ -32,6 +35,9 @@ from edge_ocr.documents import decode_image  # noqa: E402
 SHARED_QR = REPO.parent / "shared" / "eval" / "qr"
 GEN_DIR = REPO / "bench-out" / "data" / "codes-gen"
 GEN_COUNT, GEN_SEED = 40, 20261122
+GEN_FULL_ASCII = 21  # Code 39 Full ASCII labels: 3 clean and 3 per degradation
+# Bump when edge_ocr.synth.codes writes different sets, so a cached set is written afresh.
+GEN_VERSION = 2  # 2: Code 39 Full ASCII in the mix and in gen-code39ext
 
 
 def zxing_alone() -> Callable[[np.ndarray], list[Decoded]]:
@@ -84,13 +90,15 @@ def load_sets(quick: bool) -> dict[str, list[CodeSample]]:
     else:
         print(f"note: {SHARED_QR} not found; measuring the generated set only", file=sys.stderr)
     try:
-        from edge_ocr.synth.codes import write_code_set
+        from edge_ocr.synth.codes import write_code_set, write_symbology_set
     except ImportError as exc:  # segno / python-barcode are test extras
         print(f"note: generated set skipped ({exc}); install .[test]", file=sys.stderr)
     else:
-        marker = GEN_DIR / f".made-{GEN_COUNT}-{GEN_SEED}"
+        marker = GEN_DIR / f".made-{GEN_COUNT}-{GEN_SEED}-v{GEN_VERSION}"
         if not marker.exists():
+            shutil.rmtree(GEN_DIR, ignore_errors=True)  # file names follow the symbology drawn
             write_code_set(GEN_DIR, GEN_COUNT, GEN_SEED)
+            write_symbology_set(GEN_DIR / "gen-code39ext", "Code39Ext", GEN_FULL_ASCII, GEN_SEED)
             marker.touch()
         for folder, samples in find_code_samples(
             sorted(p for p in GEN_DIR.iterdir() if p.is_dir()), True

@@ -80,6 +80,21 @@ def test_text_output_shows_binary_as_base64_and_escapes_separators(tmp_path, cap
     assert "[Code128] 010950110153000310AB12\\x1d21XYZ" in capsys.readouterr().out
 
 
+def test_a_full_ascii_code39_prints_its_interpreted_text(tmp_path, capsys):
+    # The symbol holds 12+A+B; zxing-cpp applies Code 39 Full ASCII (12ab), ZBar reports the pairs.
+    rng = np.random.default_rng(11)
+    image, _ = place_codes([render_code("Code39Ext", "12ab", module_px=3)], rng, (300, 700))
+    path = tmp_path / "full-ascii.png"
+    cv2.imwrite(str(path), image)
+    assert main(["scan", "--codes-only", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "  [Code39] 12ab\n" in out and "+A" not in out
+    assert main(["scan", "--codes-only", "--format", "jsonl", str(path)]) == 0
+    [code] = json.loads(capsys.readouterr().out)["codes"]
+    assert (code["symbology"], code["text"], code["readers"]) == ("Code39", "12ab", ["zxing"])
+    assert base64.b64decode(code["bytes_b64"]) == b"12ab"
+
+
 def test_codes_on_a_pdf_page(label, tmp_path, capsys):
     pdf = image_pdf(tmp_path / "label.pdf", cv2.imread(str(label)), dpi=150)
     assert main(["scan", "--codes-only", "--format", "jsonl", str(pdf)]) == 0

@@ -9,8 +9,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import zxingcpp
 
 from edge_ocr.codes import CodeOptions, CodeScan, CodeScanner
+from edge_ocr.codes.code39 import check_character, full_ascii, is_full_ascii_of
 from edge_ocr.codes.merge import family, merge_codes
 from edge_ocr.errors import ConfigError, ImageError
 from edge_ocr.results import Code
@@ -18,16 +20,19 @@ from edge_ocr.synth.codes import (
     DEGRADATIONS,
     SETS,
     SYMBOLOGIES,
+    code39_full_ascii,
     degrade_code_image,
     expected_data,
     expected_symbology,
     gs1_data,
     main,
     place_codes,
+    rasterise,
     render_code,
     segno_image,
     upce_to_gtin13,
     write_code_set,
+    write_symbology_set,
 )
 
 segno = pytest.importorskip("segno", reason="segno (test extra) draws the QR codes")
@@ -240,6 +245,106 @@ def test_merge_drops_decodes_located_at_a_single_point() -> None:
     assert merge_codes([point]) == []
 
 
+# Code 39 Full ASCII: the symbol holds plain Code 39 characters (+A, /O, ...); zxing-cpp applies the
+# pairs (Code39Ext, ]A4) and ZBar reports them raw.
+FULL_ASCII = ["12ab", "a-b.c/d", "Hello, World!"]
+
+
+def test_the_full_ascii_tables_of_writer_and_reader_agree_on_all_128_characters() -> None:
+    for value in range(128):
+        raw = code39_full_ascii(chr(value))
+        assert full_ascii(raw.encode()) == bytes([value]), (value, raw)
+    assert code39_full_ascii("12ab") == "12+A+B"
+    assert code39_full_ascii("Hello, World!") == "H+E+L+L+O/L W+O+R+L+D/A"
+    with pytest.raises(ValueError, match="ASCII"):
+        code39_full_ascii("é")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"AB+1", b"A+", b"$5 OFF", b"100%", b"S/N42", b"/P", b"12ab", b"A*B"],
+)
+def test_raw_text_that_is_not_full_ascii_has_no_full_ascii_reading(raw: bytes) -> None:
+    assert full_ascii(raw) is None
+
+
+def test_a_full_ascii_reading_matches_only_its_raw_characters() -> None:
+    assert full_ascii(b"%U$A%V/Z%X+Z") == b"\x00\x01@:\x7fz"
+    assert is_full_ascii_of(b"12ab", b"12+A+B")
+    assert not is_full_ascii_of(b"12ab", b"12+A+C")
+    assert not is_full_ascii_of(b"EDGE-42", b"EDGE-42")  # nothing was interpreted
+    # A valid modulo-43 check character stays as it is after the interpreted data (]A5).
+    assert check_character(b"12+A+B") == "K"
+    assert is_full_ascii_of(b"12abK", b"12+A+BK")
+    assert check_character(b"12+A") == "B"
+    assert not is_full_ascii_of(b"12a%", b"12+A%")  # % is no check character of 12+A
+
+
+def _zxing_alone(image: np.ndarray) -> list[tuple[str, str, bytes]]:
+    """What zxing-cpp itself reports, with its default formats (which include Code39Ext)."""
+    found = zxingcpp.read_barcodes(image, text_mode=zxingcpp.TextMode.Plain)
+    return [(b.format.name, b.symbology_identifier, bytes(b.bytes)) for b in found]
+
+
+@pytest.mark.parametrize("payload", FULL_ASCII)
+def test_a_full_ascii_code39_keeps_zxings_interpreted_text(scanner: CodeScanner, payload: str) -> None:
+    image = render_code("Code39Ext", payload, 3)
+    raw = code39_full_ascii(payload).encode()
+    # The two readers really do disagree on this symbol: pairs applied against raw characters.
+    assert _zxing_alone(image) == [("Code39Ext", "]A4", payload.encode())]
+    assert _only(_scan(image, CodeOptions(readers=("zbar",), retry_steps=()))).data == raw
+    code = _only(scanner.scan(image))
+    assert (code.symbology, code.data, code.text) == ("Code39", payload.encode(), payload)
+    # ZBar's payload is the raw characters, so only zxing-cpp is named for the interpreted one.
+    assert (code.readers, code.step) == (("zxing",), "direct")
+    assert _only(_scan(image, CodeOptions(readers=("zxing",)))).symbology == "Code39"
+
+
+def test_a_full_ascii_code39_with_a_check_character_keeps_it_after_the_text(scanner: CodeScanner) -> None:
+    import barcode
+
+    raw = code39_full_ascii("12ab")
+    (bars,) = barcode.get_barcode_class("code39")(raw, add_checksum=True).build()
+    image = rasterise(np.frombuffer(bars.encode("ascii"), np.uint8) == ord("1"), 3, 12)
+    assert _zxing_alone(image) == [("Code39Ext", "]A5", b"12abK")]
+    code = _only(scanner.scan(image))
+    assert (code.symbology, code.data, code.readers) == ("Code39", b"12abK", ("zxing",))
+
+
+@pytest.mark.parametrize("raw", ["AB+1", "$5 OFF", "100%"])
+def test_a_plain_code39_with_shift_characters_keeps_its_raw_text(scanner: CodeScanner, raw: str) -> None:
+    image = render_code("Code39", raw, 3)
+    # Not valid Full ASCII, so zxing-cpp does not apply it (]A0) and both readers agree.
+    assert _zxing_alone(image) == [("Code39", "]A0", raw.encode())]
+    code = _only(scanner.scan(image))
+    assert (code.symbology, code.data, code.readers) == ("Code39", raw.encode(), ("zxing", "zbar"))
+
+
+def test_zxings_full_ascii_reading_of_a_reserved_pair_is_not_taken(scanner: CodeScanner) -> None:
+    # zxing-cpp reads /N (reserved in the Full ASCII table) as '.'; the merge does not confirm that
+    # reading, drops both sides, and the retry ladder's ZBar pass gives the raw characters.
+    image = render_code("Code39", "S/N42", 3)
+    assert _zxing_alone(image) == [("Code39Ext", "]A4", b"S.42")]
+    code = _only(scanner.scan(image))
+    assert (code.symbology, code.data) == ("Code39", b"S/N42")
+    assert "zxing" not in code.readers
+
+
+def _code39(data: bytes, reader: str, symbology: str = "Code39") -> Code:
+    return _code(data, reader, box=(10.0, 10.0, 300.0, 60.0), symbology=symbology)
+
+
+def test_merge_keeps_zxings_full_ascii_text_only_when_it_is_the_reading_of_zbars_characters() -> None:
+    ext, raw = _code39(b"12ab", "zxing", "Code39Ext"), _code39(b"12+A+B", "zbar")
+    assert merge_codes([ext, raw]) == [ext] and merge_codes([raw, ext]) == [ext]
+    # Another text at the same spot is a misread on one side: both go, as for any 1-D code.
+    assert merge_codes([_code39(b"12ac", "zxing", "Code39Ext"), raw]) == []
+    # Without zxing-cpp saying it applied Full ASCII, the relation alone is not enough.
+    assert merge_codes([_code39(b"12ab", "zxing"), raw]) == []
+    # Full ASCII read by ZBar against raw read by zxing-cpp is no such pair either.
+    assert merge_codes([_code39(b"12+A+B", "zxing"), _code39(b"12ab", "zbar", "Code39Ext")]) == []
+
+
 def test_a_tiny_qr_is_found_by_the_upscale_step_and_not_without_budget() -> None:
     big = render_code("QRCode", SYMBOLOGIES["QRCode"], 8)
     tiny = _on_white(cv2.resize(big, None, fx=1.2 / 8, fy=1.2 / 8, interpolation=cv2.INTER_AREA))
@@ -332,6 +437,21 @@ def test_write_code_set_is_deterministic_and_its_labels_are_the_payloads(
         assert [c.data for c in scanner.scan(cv2.imread(str(path))).codes] == [expected]
     for path in sorted((tmp_path / "a" / "gen-nocode").glob("*.png")):
         assert scanner.scan(cv2.imread(str(path))).codes == []
+
+
+def test_write_symbology_set_takes_every_degradation_in_turn(tmp_path: Path, scanner: CodeScanner) -> None:
+    paths = write_symbology_set(tmp_path / "ext", "Code39Ext", len(SETS) + 1, seed=6)
+    assert [p.stem.split("-", 1)[1] for p in paths] == [*SETS, "clean"]
+    clean = [p for p in paths if p.stem.endswith("-clean")]
+    for path in clean:
+        label = path.with_suffix(".txt").read_bytes()
+        assert not label.isupper() and code39_full_ascii(label.decode()) != label.decode()
+        [code] = scanner.scan(cv2.imread(str(path))).codes
+        assert (code.data, code.readers) == (label, ("zxing",))
+    write_symbology_set(tmp_path / "again", "Code39Ext", len(SETS) + 1, seed=6)
+    assert _tree(tmp_path / "ext") == _tree(tmp_path / "again")
+    with pytest.raises(ValueError, match="unknown symbology"):
+        write_symbology_set(tmp_path / "x", "Code39Full", 1)
 
 
 def test_command_line_writes_a_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

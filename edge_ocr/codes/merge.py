@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from edge_ocr.codes.code39 import is_full_ascii_of
 from edge_ocr.results import Code
 
 # zxing-cpp names some variants more finely than ZBar; codes of one family are the same symbol.
@@ -92,11 +93,25 @@ def conflicting(a: Code, b: Code) -> bool:
     )
 
 
+def _full_ascii_pair(interpreted: Code, raw: Code) -> bool:
+    """True when zxing-cpp applied Code 39 Full ASCII (it reports Code39Ext only then) and its
+    text is exactly the Full ASCII reading of the raw characters the other reader saw."""
+    return (
+        interpreted.symbology == "Code39Ext"
+        and "zxing" in interpreted.readers
+        and raw.symbology == "Code39"
+        and is_full_ascii_of(interpreted.data, raw.data)
+    )
+
+
 def _resolve(a: Code, b: Code) -> Code | None:
-    """The side to keep in a conflict: zxing-cpp's when it decoded bytes above ASCII (Code 128
-    FNC4 extended characters, which ZBar turns into other letters), otherwise neither."""
+    """The side to keep in a conflict, otherwise neither: zxing-cpp's when it decoded bytes above
+    ASCII (Code 128 FNC4 extended characters, which ZBar turns into other letters), or when it
+    read Code 39 Full ASCII whose pairs are exactly the raw characters ZBar reports (+A for a)."""
     for one, other in ((a, b), (b, a)):
         if "zxing" in one.readers and not one.data.isascii() and other.data.isascii():
+            return one
+        if _full_ascii_pair(one, other):
             return one
     return None
 
@@ -104,7 +119,9 @@ def _resolve(a: Code, b: Code) -> Code | None:
 def merge_codes(codes: list[Code]) -> list[Code]:
     """De-duplicate, keeping the first reader's entry and noting every reader that agreed; drop
     degenerate decodes, and both sides of a disagreement between readers (a wrong payload is worse
-    than none: the retry ladder or the next frame gets another chance)."""
+    than none: the retry ladder or the next frame gets another chance) unless _resolve keeps one.
+    The kept side names only its own readers. Symbology names stay as the readers gave them
+    (Code39Ext among them, so a later merge can still check it); report with canonical_name."""
     codes = [c for c in codes if not degenerate(c)]
     losers: set[int] = set()
     for i, a in enumerate(codes):

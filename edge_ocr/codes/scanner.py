@@ -12,7 +12,7 @@ import numpy as np
 
 from edge_ocr.codes.base import CodeReader
 from edge_ocr.codes.ladder import STEPS, map_back
-from edge_ocr.codes.merge import merge_codes
+from edge_ocr.codes.merge import canonical_name, merge_codes
 from edge_ocr.errors import ConfigError, ImageError
 from edge_ocr.results import Code
 
@@ -101,7 +101,7 @@ class CodeScanner:
         self._pool = ThreadPoolExecutor(1) if len(self.readers) > 1 else None
 
     def read_once(self, gray: np.ndarray, readers: list[CodeReader] | None = None) -> list[Code]:
-        """All readers on one image, side by side, merged."""
+        """All readers on one image, side by side, merged (symbologies as the readers name them)."""
         readers = self.readers if readers is None else readers
         # A second thread only pays when there is a second reader (the "dense" step has one).
         parallel = self._pool is not None and len(readers) > 1
@@ -140,6 +140,8 @@ class CodeScanner:
             if scan.codes:
                 scan.codes = merge_codes(scan.codes)
                 break
+        # Variant names (Code39Ext) stay until every merge is done; the output uses family names.
+        scan.codes = [replace(c, symbology=canonical_name(c.symbology)) for c in scan.codes]
         scan.timings_ms["codes"] = (time.perf_counter() - t0) * 1000
         return scan
 

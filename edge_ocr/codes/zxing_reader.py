@@ -58,6 +58,10 @@ class ZxingReader:
             content = _CONTENT.get(found.content_type.name, found.content_type.name.lower())
             text = utf8_or_none(found.bytes) if content == "binary" else found.text
             name = format_name(found.format)
+            if found.format == zxingcpp.BarcodeFormat.Code39Ext:
+                # zxing-cpp applied Code 39 Full ASCII (+A -> a): kept apart so the merge can check
+                # it against ZBar's raw characters; the scanner reports it as Code39.
+                name = "Code39Ext"
             # Only non-ASCII payloads can differ by character set; ASCII ones skip the second read.
             needs_eci = name in _ECI_CAPABLE and content != "gs1" and not bytes(found.bytes).isascii()
             eci_data = self._eci(gray, found, polygon) if needs_eci else None

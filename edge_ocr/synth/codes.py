@@ -2,6 +2,8 @@
 
 segno (QR, Micro QR) and python-barcode (EAN, UPC-A, Code 128, Code 39, ITF, GS1-128) are test-only
 dependencies imported where used; zxing-cpp's own writer draws only what neither of them can.
+Code 39 Full ASCII (`Code39Ext`) is encoded into its character pairs here (code39_full_ascii) and
+drawn by python-barcode as plain Code 39, which is all a Full ASCII symbol is.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ SYMBOLOGIES: dict[str, str | bytes] = {
     "UPCE": "01234565",
     "Code128": "EDGE-ocr 42",
     "Code39": "EDGE-42",
+    "Code39Ext": "Lot a-7/b.c",  # Code 39 Full ASCII: +A for a, /O for /
     "Code93": "CODE93 EDGE",
     "Codabar": "A123456B",
     "ITF": "12345670",
@@ -43,19 +46,21 @@ SYMBOLOGIES: dict[str, str | bytes] = {
     "GS1-DataMatrix": "(01)09501101530003(17)261231(10)LOT7(21)S42",
 }
 
-# How readers report some keys: GS1 variants as their carrier, UPC-A as the EAN-13 with a leading 0.
+# How readers report some keys: GS1 variants as their carrier, UPC-A as the EAN-13 with a leading 0,
+# Code 39 Full ASCII as Code 39 (with the pairs applied).
 REPORTED_AS = {"GS1-128": "Code128", "GS1-DataMatrix": "DataMatrix", "UPCA": "EAN13"}
+REPORTED_AS |= {"Code39Ext": "Code39"}
 GS1 = frozenset({"GS1-128", "GS1-DataMatrix", "DataBar", "DataBarExpanded"})
 LINEAR = frozenset(
     {"EAN13", "EAN8", "UPCA", "UPCE", "Code128", "Code39", "Code93", "Codabar", "ITF", "DataBar"}
-    | {"DataBarExpanded", "GS1-128"}
+    | {"DataBarExpanded", "GS1-128", "Code39Ext"}
 )
 
 DEGRADATIONS = ("blur", "perspective", "low-contrast", "glare", "small", "noise-jpeg")
 SETS = ("clean", *DEGRADATIONS)  # written as gen-<kind>, plus gen-nocode
 
 _PYTHON_BARCODE = {"EAN13": "ean13", "EAN8": "ean8", "UPCA": "upca", "Code128": "code128"}
-_PYTHON_BARCODE |= {"Code39": "code39", "ITF": "itf", "GS1-128": "gs1_128"}
+_PYTHON_BARCODE |= {"Code39": "code39", "Code39Ext": "code39", "ITF": "itf", "GS1-128": "gs1_128"}
 _ZXING = {"DataMatrix", "Aztec", "PDF417", "RMQRCode", "UPCE", "Code93", "Codabar", "DataBar"}
 _ZXING |= {"DataBarExpanded", "GS1-DataMatrix"}
 _QUIET_1D = 12  # modules each side (EAN needs 11, most others 10)
@@ -115,6 +120,34 @@ def expected_data(name: str, payload: str | bytes) -> bytes:
     return payload.encode("utf-8")
 
 
+# Code 39 Full ASCII (ISO/IEC 16388), by character code: the Code 39 characters a Full ASCII encoder
+# prints. Written from the table, not derived from the reader side (edge_ocr.codes.code39).
+_FULL_ASCII = (
+    ["%U"]  # NUL
+    + [f"${c}" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]  # SOH..SUB
+    + [f"%{c}" for c in "ABCDE"]  # ESC FS GS RS US
+    + [" "]
+    + [f"/{c}" for c in "ABCDEFGHIJKL"]  # ! " # $ % & ' ( ) * + ,
+    + ["-", ".", "/O"]
+    + list("0123456789")
+    + ["/Z"]  # :
+    + [f"%{c}" for c in "FGHIJ"]  # ; < = > ?
+    + ["%V"]  # @
+    + list("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    + [f"%{c}" for c in "KLMNO"]  # [ \ ] ^ _
+    + ["%W"]  # `
+    + [f"+{c}" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]  # a..z
+    + [f"%{c}" for c in "PQRST"]  # { | } ~ DEL
+)
+
+
+def code39_full_ascii(text: str) -> str:
+    """ASCII text as the Code 39 characters of its Full ASCII symbol ('12ab' -> '12+A+B')."""
+    if not text.isascii():
+        raise ValueError(f"Code 39 Full ASCII carries ASCII only: {text!r}")
+    return "".join(_FULL_ASCII[ord(c)] for c in text)
+
+
 def check_digit(digits: str) -> str:
     """The GS1 mod-10 check digit (EAN, UPC, ITF-14) for the digits before it."""
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
@@ -157,6 +190,8 @@ def _python_barcode(name: str, payload: str | bytes, module_px: int) -> np.ndarr
         code = cls(gs1_data(text).decode("ascii").replace("\x1d", "\xf1"))
     elif name == "Code39":
         code = cls(text, add_checksum=False)
+    elif name == "Code39Ext":
+        code = cls(code39_full_ascii(text), add_checksum=False)
     else:
         code = cls(text)
     (bars,) = code.build()
@@ -198,6 +233,7 @@ MIX = {
     "EAN8": 0.02,
     "UPCA": 0.02,
     "Code39": 0.02,
+    "Code39Ext": 0.01,
     "PDF417": 0.015,
     "ITF": 0.01,
     "Aztec": 0.005,
@@ -223,6 +259,8 @@ def random_payload(name: str, rng: np.random.Generator) -> str:
         return _chars(rng, digits, 2 * int(rng.integers(3, 6)))
     if name == "Code39":
         return _chars(rng, _ALNUM + "-", int(rng.integers(4, 9)))
+    if name == "Code39Ext":  # lower case and punctuation: 5-10 characters become 7-12 in the symbol
+        return _chars(rng, "abcdefghjkmnpqrstuvwxyz", 2) + _chars(rng, _ALNUM + "-.", int(rng.integers(3, 9)))
     if name == "Code128":
         return _chars(rng, _ALNUM + "-/", int(rng.integers(6, 13)))
     if name in ("GS1-128", "GS1-DataMatrix"):
@@ -416,9 +454,12 @@ def _pick(rng: np.random.Generator) -> str:
     return names[int(rng.choice(len(names), p=weights / weights.sum()))]
 
 
-def make_labelled(rng: np.random.Generator, kind: str) -> tuple[np.ndarray, str, bytes]:
-    """One label with one code of a random symbology, degraded by `kind`: image, symbology, expected bytes."""
-    name = _pick(rng)
+def make_labelled(
+    rng: np.random.Generator, kind: str, name: str | None = None
+) -> tuple[np.ndarray, str, bytes]:
+    """One label with one code (of `name`, else a symbology drawn by MIX), degraded by `kind`:
+    image, symbology, expected bytes."""
+    name = name or _pick(rng)
     payload = random_payload(name, rng)
     h, w = int(rng.integers(480, 721)), int(rng.integers(640, 961))
     unit = render_code(name, payload, 1)
@@ -452,6 +493,25 @@ def write_code_set(out_dir: Path, count: int, seed: int = 0) -> list[Path]:
             if not cv2.imwrite(str(path), img):
                 raise OSError(f"cannot write {path}")
             paths.append(path)
+    return paths
+
+
+def write_symbology_set(folder: Path, name: str, count: int, seed: int = 0) -> list[Path]:
+    """`count` labels that all carry a `name` code, degraded in turn (clean, then each of
+    DEGRADATIONS), as NAME.png + NAME.txt in one folder: for symbologies the MIX makes rare."""
+    if name not in SYMBOLOGIES:
+        raise ValueError(f"unknown symbology {name!r}; known: {', '.join(SYMBOLOGIES)}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        kind = SETS[i % len(SETS)]
+        img, _, data = make_labelled(np.random.default_rng([seed, i]), kind, name)
+        path = folder / f"{i:04d}-{kind}.png"
+        path.with_suffix(".txt").write_bytes(data)
+        if not cv2.imwrite(str(path), img):
+            raise OSError(f"cannot write {path}")
+        paths.append(path)
     return paths
 
 
