@@ -11,6 +11,7 @@ from typing import Protocol
 import numpy as np
 
 from edge_ocr.errors import ModelError
+from edge_ocr.ocr.quiet import runtime_chatter_hidden
 
 
 class Session(Protocol):
@@ -31,8 +32,11 @@ class TFLiteSession:
         if head[4:8] != b"TFL3":  # tflite-runtime 2.14 does not verify files and may crash
             raise ModelError(f"model file {path}: the runtime cannot load it: not a TFLite flatbuffer")
         try:
-            self._interp = interpreter_cls(model_path=str(path), num_threads=threads)
-            self._interp.allocate_tensors()
+            # allocate_tensors prints "INFO: Created TensorFlow Lite XNNPACK delegate" on fd 2 (the first
+            # time in a process); the constructor is inside too, at no cost, should a runtime print there.
+            with runtime_chatter_hidden():
+                self._interp = interpreter_cls(model_path=str(path), num_threads=threads)
+                self._interp.allocate_tensors()
         except (ValueError, RuntimeError, SystemError) as exc:
             raise ModelError(f"model file {path}: the runtime cannot load it: {exc}") from exc
         inp = self._interp.get_input_details()[0]
