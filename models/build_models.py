@@ -208,17 +208,22 @@ class ShipSpec:
 
 
 # The release: exactly what models/ holds (`--release`). Shared components the packs use
-# (cls_from) are shipped with them. rec_160 of ppocrv6-small is left out for the 40 MB budget
-# (the runtime uses the one 320 bucket for every line). ppocrv4 and ppocrv5 still build and
+# (cls_from) are shipped with them. No rec_160 bucket ships: padded into 160 the v6 recognisers
+# read short lines worse than padded into 320, the width they were trained at (4 of 60 US plate
+# crops read only through 320, none only through 160; benchmarks/stage_diff.py), so the runtime
+# uses the one 320 bucket for every line. ppocrv4 and ppocrv5 still build and
 # ship with --ship; packs without an entry here ship every job they convert.
 RELEASE = {
-    "ppocrv6-tiny": ShipSpec(("det_640", "rec_160", "rec_320")),
+    "ppocrv6-tiny": ShipSpec(("det_640", "rec_320")),
     "ppocrv6-small": ShipSpec(("det_640", "rec_320")),
 }
 RELEASE_DEFAULT = ("ppocrv6-tiny", "fp16")  # manifest default_pack, default_variant
 # A pack's own default variant where measurement favours another than the manifest's: v6-small
 # int8 reads as well as fp16 (word F1 0.987 vs 0.989 on photos) and is faster on x86.
 PACK_DEFAULT_VARIANT = {"ppocrv6-small": "int8"}
+# The recogniser that re-reads a pack's low-confidence lines (the runtime's default): v6-small's
+# re-reading tiny's unsure lines took real plates from 62 to 84 of 108 (benchmarks/stage_diff.py).
+PACK_SECOND_OPINION = {"ppocrv6-tiny": "ppocrv6-small/int8"}
 SHIP_SPECS = {SHARED_CLS: ShipSpec(("cls_192",)), **RELEASE}
 
 
@@ -1189,6 +1194,8 @@ def ship_folder(result: PackResult, dest: Path) -> dict:
     write_dict(result.dict_entries, dict_path)
     if spec.name in PACK_DEFAULT_VARIANT:
         entry["default_variant"] = PACK_DEFAULT_VARIANT[spec.name]
+    if spec.name in PACK_SECOND_OPINION:
+        entry["second_opinion"] = PACK_SECOND_OPINION[spec.name]
     return {
         **entry,
         "dict": {
