@@ -11,14 +11,17 @@ import pyclipper
 
 @dataclass(frozen=True)
 class DBParams:
-    """Thresholds of DB post-processing (PaddleOCR's defaults unless measured otherwise)."""
+    """Thresholds of DB post-processing: near PP-OCRv6 tiny's own (its inference.yml), not v4's."""
 
-    thresh: float = 0.3
-    box_thresh: float = 0.6
-    unclip_ratio: float = 1.5
-    max_candidates: int = 1000
+    # v4's 0.3 / 0.6 / 1.5 with dilation lost 8 of 60 real US plates at detection (faint,
+    # small text below the box score) and cut crops wider than the recogniser was trained on.
+    # v6's box score 0.4 found no more plates than 0.5 and boxed noise (benchmarks/stage_diff.py).
+    thresh: float = 0.2
+    box_thresh: float = 0.5
+    unclip_ratio: float = 1.4
+    max_candidates: int = 3000
     min_size: float = 3.0
-    dilate: bool = True
+    dilate: bool = False
 
 
 def order_quad(points: np.ndarray) -> np.ndarray:

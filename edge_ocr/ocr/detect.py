@@ -22,6 +22,9 @@ class DetectorSettings:
     min_text_px: float = 14.0  # lines thinner than this in the coarse pass trigger the fine pass
     overlap: int = 64  # tile overlap in working pixels (about the detector's receptive field)
     border: int = 16  # padding around the image so text touching the edge is still found
+    # Lines thinner than this (original pixels) are dropped: on noise the detector's faint boxes
+    # are 5-7 px and read as stray characters; the thinnest real plate line read was 19 px.
+    min_line_px: float = 8.0
     db: DBParams = field(default_factory=DBParams)
 
 
@@ -49,6 +52,11 @@ def _owned(starts: list[int], tile: int, length: int) -> list[tuple[int, int]]:
         cuts.append((b + a + tile) // 2)
     cuts.append(length)
     return list(itertools.pairwise(cuts))
+
+
+def _short_side(quad: np.ndarray) -> float:
+    """Thickness of a quadrilateral: the shorter of its top and left edges."""
+    return float(min(np.linalg.norm(quad[0] - quad[1]), np.linalg.norm(quad[0] - quad[3])))
 
 
 class TextDetector:
@@ -103,13 +111,15 @@ class TextDetector:
         work = cv2.copyMakeBorder(work, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         quads, scores = boxes_from_probability(self.probability_map(work), self.settings.db)
         fx, fy = sw / w, sh / h
-        mapped = []
-        for q in quads:
+        mapped, kept = [], []
+        for q, score in zip(quads, scores):
             q = (q - pad) / np.array([fx, fy], dtype=np.float32)
             q[:, 0] = np.clip(q[:, 0], 0, w - 1)
             q[:, 1] = np.clip(q[:, 1], 0, h - 1)
-            mapped.append(q.astype(np.float32))
-        return mapped, scores
+            if _short_side(q) >= self.settings.min_line_px:
+                mapped.append(q.astype(np.float32))
+                kept.append(score)
+        return mapped, kept
 
     def detect(self, image: np.ndarray) -> Detection:
         """Coarse pass on the whole image in one tile; a tiled fine pass if text looks small."""
@@ -129,5 +139,5 @@ class TextDetector:
         """True when nothing was found or a quarter of the lines are thin at this scale."""
         if not quads:
             return True
-        heights = [min(np.linalg.norm(q[0] - q[3]), np.linalg.norm(q[0] - q[1])) * scale for q in quads]
+        heights = [_short_side(q) * scale for q in quads]
         return float(np.quantile(heights, 0.25)) < self.settings.min_text_px
