@@ -49,6 +49,8 @@ class OcrSection:
     classify: bool = True
     detect_rotation: bool = True
     max_side: int = 1792
+    second_opinion: str = "auto"  # auto (the pack's choice) | none | PACK[/VARIANT]
+    second_opinion_below: float = 0.98
 
 
 @dataclass(frozen=True)
@@ -324,18 +326,22 @@ def engine_settings(config: Config):
     o = config.ocr
     if o.roi and len(o.roi) != 4:
         raise ConfigError(f"{config.origin}: [ocr] key 'roi': expected [x, y, w, h]")
+    if not 0.0 <= o.second_opinion_below <= 1.0:
+        raise ConfigError(f"{config.origin}: [ocr] key 'second_opinion_below': must be between 0 and 1")
     options = OcrOptions(
         min_confidence=o.min_confidence,
         roi=tuple(o.roi) if o.roi else None,
         allowlist=o.allow or None,
         classify=o.classify,
         detect_rotation=o.detect_rotation,
+        second_opinion_below=o.second_opinion_below,
     )
     return EngineSettings(
         pack=o.pack or None,
         variant=o.variant or None,
         threads=o.threads,
         runtime=o.runtime,
+        second_opinion=o.second_opinion,
         detector=replace(DetectorSettings(), max_side=o.max_side),
         options=options,
     )

@@ -47,6 +47,7 @@ class ModelPack:
     det_mean: tuple[float, float, float]
     det_std: tuple[float, float, float]
     det_output: str
+    second_opinion: str | None = None  # "PACK" or "PACK/VARIANT" whose recogniser re-reads unsure lines
 
     def files(self) -> list[tuple[Path, str]]:
         """Every file of the pack with its expected sha256, dictionary included."""
@@ -172,6 +173,7 @@ class Manifest:
             det_mean=tuple(norm.get("mean", (0.485, 0.456, 0.406))),
             det_std=tuple(norm.get("std", (0.229, 0.224, 0.225))),
             det_output=data.get("det_output", "probability"),
+            second_opinion=data.get("second_opinion") or None,
         )
 
 
@@ -179,6 +181,13 @@ def verify_pack(pack: ModelPack) -> None:
     """Check every file of a pack before anything is loaded."""
     for path, expected in pack.files():
         verify_file(path, expected)
+
+
+def verify_recogniser(pack: ModelPack) -> None:
+    """Check the files a second-opinion recogniser needs: its buckets and its dictionary."""
+    for spec in pack.rec:
+        verify_file(spec.path, spec.sha256)
+    verify_file(pack.dict_path, pack.dict_sha256)
 
 
 def load_charset(pack: ModelPack) -> list[str]:

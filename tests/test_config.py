@@ -81,3 +81,25 @@ def test_gpio_trigger_wires_a_button_to_the_gate(monkeypatch):
     monkeypatch.setitem(sys.modules, "gpiozero", None)  # not installed
     with pytest.raises(ConfigError, match="needs gpiozero"):
         gpio_button(27, gate.request)
+
+
+def test_second_opinion_settings_are_checked_and_passed_on():
+    from edge_ocr.config import engine_settings
+
+    with pytest.raises(ConfigError) as info:
+        engine_settings(parse({"ocr": {"second_opinion_below": 2}}, "site.toml"))
+    assert "[ocr] key 'second_opinion_below'" in str(info.value) and "site.toml" in str(info.value)
+    settings = engine_settings(parse({"ocr": {"second_opinion": "none", "second_opinion_below": 0.9}}, "s"))
+    assert settings.second_opinion == "none" and settings.options.second_opinion_below == 0.9
+
+
+@pytest.mark.engine
+def test_second_opinion_none_loads_one_recogniser_and_a_wrong_pack_is_named():
+    from edge_ocr.errors import ModelError
+    from edge_ocr.ocr.engine import EngineSettings, load_engine
+
+    assert load_engine(EngineSettings(second_opinion="none")).pipeline.second is None
+    with pytest.raises(ModelError, match="unknown model pack 'nope'"):
+        load_engine(EngineSettings(second_opinion="nope"))
+    small = load_engine(EngineSettings(pack="ppocrv6-small"))
+    assert small.pipeline.second is None and small.second is None  # its manifest entry names none

@@ -40,6 +40,12 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
         default=DetectorSettings.max_side,
         help="long side of the detector's fine pass in pixels (default: %(default)s)",
     )
+    g.add_argument(
+        "--second-opinion",
+        default="auto",
+        metavar="auto|none|PACK[/VARIANT]",
+        help="recogniser that re-reads unsure lines (default: the pack's choice, see `edge-ocr models`)",
+    )
     r = parser.add_argument_group("reading")
     r.add_argument(
         "--min-confidence",
@@ -53,6 +59,13 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="CHARS",
         help="only these characters, ranges allowed, e.g. '0-9A-Z-' (applied inside decoding)",
     )
+    r.add_argument(
+        "--second-opinion-below",
+        type=float,
+        default=OcrOptions.second_opinion_below,
+        metavar="CONF",
+        help="re-read lines read less surely than this with the second opinion (default: %(default)s)",
+    )
     r.add_argument("--no-classify", action="store_true", help="skip the 0/180 line classifier")
     r.add_argument("--no-rotate", action="store_true", help="do not detect pages turned 90/270 degrees")
 
@@ -63,12 +76,15 @@ def engine_settings(args: argparse.Namespace) -> EngineSettings:
         raise EdgeOcrError("--threads must be at least 1")
     if not 0.0 <= args.min_confidence <= 1.0:
         raise EdgeOcrError("--min-confidence must be between 0 and 1")
+    if not 0.0 <= args.second_opinion_below <= 1.0:
+        raise EdgeOcrError("--second-opinion-below must be between 0 and 1")
     options = OcrOptions(
         min_confidence=args.min_confidence,
         roi=args.roi,
         allowlist=args.allow,
         classify=not args.no_classify,
         detect_rotation=not args.no_rotate,
+        second_opinion_below=args.second_opinion_below,
     )
     detector = replace(DetectorSettings(), max_side=args.max_side)
     return EngineSettings(
@@ -77,6 +93,7 @@ def engine_settings(args: argparse.Namespace) -> EngineSettings:
         models_dir=args.models_dir,
         threads=args.threads,
         runtime=args.runtime,
+        second_opinion=args.second_opinion,
         detector=detector,
         options=options,
     )

@@ -6,12 +6,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge_ocr.models import Manifest, ModelPack, load_charset, verify_pack
+from edge_ocr.models import Manifest, ModelPack, load_charset, verify_pack, verify_recogniser
 from edge_ocr.ocr.classify import OrientationClassifier
 from edge_ocr.ocr.detect import DetectorSettings, TextDetector
 from edge_ocr.ocr.pipeline import OcrOptions, OcrPipeline
 from edge_ocr.ocr.recognise import TextRecogniser
 from edge_ocr.ocr.runtime import tflite_factory
+from edge_ocr.ocr.second_opinion import SecondOpinion
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class EngineSettings:
     models_dir: Path | None = None
     threads: int = 2
     runtime: str = "auto"  # auto | litert | tflite_runtime
+    second_opinion: str = "auto"  # auto (the pack's choice in the manifest) | none | PACK[/VARIANT]
     detector: DetectorSettings = field(default_factory=DetectorSettings)
     options: OcrOptions = field(default_factory=OcrOptions)
 
@@ -35,9 +37,29 @@ class Engine:
     pack: ModelPack
     runtime: str
     load_ms: float
+    second: ModelPack | None = None
 
 
-def build_pipeline(pack: ModelPack, settings: EngineSettings, open_model) -> OcrPipeline:
+def second_opinion_pack(manifest: Manifest, pack: ModelPack, choice: str) -> ModelPack | None:
+    """The pack whose recogniser re-reads unsure lines: the manifest's choice, another, or none."""
+    spec = pack.second_opinion if choice == "auto" else ("" if choice == "none" else choice)
+    if not spec:
+        return None
+    name, _, variant = spec.partition("/")
+    second = manifest.pack(name, variant or None)
+    same = second.name == pack.name and second.variant == pack.variant
+    return None if same else second
+
+
+def build_second_opinion(pack: ModelPack, threads: int, open_model) -> SecondOpinion:
+    """A second recogniser from already verified files, with its own dictionary."""
+    recs = [open_model(spec.path, threads) for spec in pack.rec]
+    return SecondOpinion(TextRecogniser(recs), load_charset(pack), f"{pack.name}/{pack.variant}")
+
+
+def build_pipeline(
+    pack: ModelPack, settings: EngineSettings, open_model, second: ModelPack | None = None
+) -> OcrPipeline:
     """Wire the stages from already verified model files."""
     det = open_model(pack.det.path, settings.threads)
     recs = [open_model(spec.path, settings.threads) for spec in pack.rec]
@@ -55,14 +77,19 @@ def build_pipeline(pack: ModelPack, settings: EngineSettings, open_model) -> Ocr
         det, pack.det_mean, pack.det_std, settings.detector, logits=pack.det_output == "logits"
     )
     classifier = OrientationClassifier(cls) if cls else None
-    return OcrPipeline(detector, TextRecogniser(recs), classifier, charset, settings.options)
+    opinion = build_second_opinion(second, settings.threads, open_model) if second else None
+    return OcrPipeline(detector, TextRecogniser(recs), classifier, charset, settings.options, opinion)
 
 
 def load_engine(settings: EngineSettings = EngineSettings()) -> Engine:
     """Verify every file of the chosen pack against its sha256, then load it."""
     t = time.perf_counter()
-    pack = Manifest.load(settings.models_dir).pack(settings.pack, settings.variant)
+    manifest = Manifest.load(settings.models_dir)
+    pack = manifest.pack(settings.pack, settings.variant)
+    second = second_opinion_pack(manifest, pack, settings.second_opinion)
     verify_pack(pack)
+    if second is not None:
+        verify_recogniser(second)
     runtime, open_model = tflite_factory(settings.runtime)
-    pipeline = build_pipeline(pack, settings, open_model)
-    return Engine(pipeline, pack, runtime, (time.perf_counter() - t) * 1000)
+    pipeline = build_pipeline(pack, settings, open_model, second)
+    return Engine(pipeline, pack, runtime, (time.perf_counter() - t) * 1000, second)

@@ -14,6 +14,7 @@ from edge_ocr.ocr.ctc import CTCDecoder, Decoded
 from edge_ocr.ocr.detect import TextDetector
 from edge_ocr.ocr.reading_order import reading_order
 from edge_ocr.ocr.recognise import TextRecogniser
+from edge_ocr.ocr.second_opinion import SecondOpinion
 from edge_ocr.results import PageResult, TextLine
 
 # cv2 rotation that undoes an input turned clockwise by the key (degrees)
@@ -30,6 +31,7 @@ class OcrOptions:
     classify: bool = True  # 0/180 line classifier
     detect_rotation: bool = True  # pages turned by 90/270 degrees
     single_line_max_height: int = 160  # images at most this tall and twice as wide may be one line
+    second_opinion_below: float = 0.98  # lines read less surely than this are re-read (if loaded)
 
 
 def roi_box(roi: tuple[float, float, float, float], width: int, height: int) -> tuple[int, int, int, int]:
@@ -71,12 +73,14 @@ class OcrPipeline:
         classifier: OrientationClassifier | None,
         charset: list[str],
         options: OcrOptions = OcrOptions(),
+        second: SecondOpinion | None = None,
     ) -> None:
         self.detector = detector
         self.recogniser = recogniser
         self.classifier = classifier
         self.charset = charset
         self.options = options
+        self.second = second
         self._decoders: dict[str | None, CTCDecoder] = {}
 
     def decoder(self, allowlist: str | None) -> CTCDecoder:
@@ -136,11 +140,17 @@ class OcrPipeline:
         t = time.perf_counter()
         decoder = self.decoder(opts.allowlist)
         decoded = self.recogniser.recognise(crops, decoder) if crops else []
+        self._verify_flips(crops, decoded, flipped, decoder)
         detected = quads
         quads, decoded = self._single_line(work, quads, decoded, decoder, opts)
         if quads is not detected:
-            flipped = [False]
+            crops, flipped = [work], [False]
         timings["recognise"] = (time.perf_counter() - t) * 1000
+
+        if self.second is not None and crops:
+            t = time.perf_counter()
+            decoded, _ = self.second.improve(crops, decoded, opts.second_opinion_below, opts.allowlist)
+            timings["second_opinion"] = (time.perf_counter() - t) * 1000
 
         # most lines upside down: the page itself is turned 180 degrees; read it in that order
         work_h, work_w = work.shape[:2]
@@ -157,6 +167,18 @@ class OcrPipeline:
         timings["total"] = (time.perf_counter() - t_start) * 1000
         reported = (rotation + 180) % 360 if upside_down else rotation
         return PageResult(source, page, full_w, full_h, lines, timings, reported)
+
+    def _verify_flips(
+        self, crops: list[np.ndarray], decoded: list[Decoded], flipped: list[bool], decoder: CTCDecoder
+    ) -> None:
+        """A flip stands only if the flipped line reads more surely (plates were turned wrongly)."""
+        turned = [i for i, f in enumerate(flipped) if f]
+        if not turned:
+            return
+        back = [np.ascontiguousarray(crops[i][::-1, ::-1]) for i in turned]
+        for i, crop, again in zip(turned, back, self.recogniser.recognise(back, decoder)):
+            if again.confidence > decoded[i].confidence:
+                crops[i], decoded[i], flipped[i] = crop, again, False
 
     def _single_line(
         self,
