@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -39,12 +38,16 @@ OUT = REPO / "bench-out" / "stage_diff.json"
 
 def alnum(text: str) -> str:
     """Letters and digits only, upper-cased: what `plate found` compares."""
-    return re.sub(r"[^0-9A-Z]", "", text.upper())
+    from edge_ocr.evaluation import letters_digits
+
+    return letters_digits(text)
 
 
 def found(plate: str, text: str) -> bool:
     """The plate's letters and digits appear, contiguous, in the letters and digits read."""
-    return bool(alnum(plate)) and alnum(plate) in alnum(text)
+    from edge_ocr.evaluation import plate_found
+
+    return plate_found(text, plate)
 
 
 def on_plate(quad: np.ndarray, box: tuple[int, int, int, int]) -> bool:

@@ -60,7 +60,8 @@ def word_score(predicted: str, expected: str) -> WordScore:
     return WordScore(sum((p & e).values()), sum(p.values()), sum(e.values()))
 
 
-def _letters_digits(text: str) -> str:
+def letters_digits(text: str) -> str:
+    """Upper-case ASCII letters and digits of a text, nothing else: what a plate is compared on."""
     return "".join(c for c in unicodedata.normalize("NFKC", text).upper() if c.isascii() and c.isalnum())
 
 
@@ -70,8 +71,8 @@ def plate_found(predicted: str, plate: str) -> bool:
     Separators, spaces and line breaks do not count (plates print them in many ways), so a
     plate read as two lines next to each other in reading order is found too.
     """
-    wanted = _letters_digits(plate)
-    return bool(wanted) and wanted in _letters_digits(predicted)
+    wanted = letters_digits(plate)
+    return bool(wanted) and wanted in letters_digits(predicted)
 
 
 def levenshtein(a: str, b: str) -> int:

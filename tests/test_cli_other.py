@@ -70,7 +70,9 @@ def test_bench_fails_when_the_device_is_too_slow(capsys):
 
 def test_models_list_and_verify(tmp_path, capsys, engine):
     assert main(["models"]) == 0
-    assert engine.pack.name in capsys.readouterr().out
+    listing = capsys.readouterr().out
+    assert engine.pack.name in listing
+    assert "second opinion: ppocrv6-small/int8" in listing
     assert main(["models", "verify"]) == 0
     root = engine.pack.det.path.parent.parent
     copy = tmp_path / "m"
@@ -84,3 +86,18 @@ def test_models_list_and_verify(tmp_path, capsys, engine):
     capsys.readouterr()
     assert main(["models", "verify", "--models-dir", str(copy)]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_an_altered_second_opinion_model_stops_loading_and_is_named(tmp_path, engine):
+    from edge_ocr.errors import ModelError
+    from edge_ocr.ocr.engine import EngineSettings, load_engine
+
+    assert engine.second is not None
+    root = engine.pack.det.path.parent.parent
+    copy = tmp_path / "m"
+    shutil.copytree(root, copy)
+    victim = copy / engine.second.rec[0].path.relative_to(root)
+    victim.write_bytes(victim.read_bytes()[:-1] + b"\0")
+    with pytest.raises(ModelError) as info:
+        load_engine(EngineSettings(models_dir=copy))
+    assert str(victim) in str(info.value) and engine.second.rec[0].sha256 in str(info.value)

@@ -34,3 +34,14 @@ def test_levenshtein_and_cer():
 
 def test_curly_and_straight_quotes_score_the_same():
     assert word_score("don’t", "don't").f1 == 1.0
+
+
+def test_plate_found_ignores_separators_and_line_breaks_but_not_characters():
+    from edge_ocr.evaluation import plate_found
+
+    assert plate_found("2014-06-17 14:20:16\nSB3-X6N\n626-257", "SB3X6N")
+    assert plate_found("PK2\nV6M", "PK2V6M")  # the plate's two halves read as two lines in a row
+    assert plate_found("ｐｋ２ ｖ６ｍ", "PK2V6M")  # full-width forms are the same letters (NFKC)
+    assert not plate_found("SB3-XEN", "SB3X6N")
+    assert not plate_found("OSG-719", "0SG719")  # O and 0 are different characters on a plate
+    assert not plate_found("anything", "--")  # a plate with no letters or digits is never found

@@ -45,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     for name in manifest.pack_names:
         pack = manifest.data["packs"][name]
         print(f"\n{name}: {pack.get('description', '')}")
+        if pack.get("second_opinion"):
+            print(f"  second opinion: {pack['second_opinion']} re-reads unsure lines (--second-opinion)")
         for m in sorted(pack["models"], key=lambda m: (m["variant"], m["role"], m["input_shape"])):
             check = m.get("check", {})
             ms = check.get("ms_median_2threads")
