@@ -86,6 +86,8 @@ class OcrPipeline:
     def decoder(self, allowlist: str | None) -> CTCDecoder:
         """CTC decoders are cached per allow-list (building the column index is not free)."""
         if allowlist not in self._decoders:
+            if self.second is not None:
+                self.second.decoder(allowlist)  # checked for both dictionaries before any read
             self._decoders[allowlist] = CTCDecoder(self.charset, allowlist)
         return self._decoders[allowlist]
 
