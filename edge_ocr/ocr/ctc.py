@@ -71,3 +71,17 @@ class CTCDecoder:
         # NFKC: the multilingual dictionaries also hold full-width forms (：, Ａ) of Latin text
         text = unicodedata.normalize("NFKC", "".join(self.charset[i] for i in idx))
         return Decoded(re.sub(r"\s+", " ", text).strip(), float(best_p[keep].mean()))
+
+
+class DecoderCache:
+    """CTC decoders per allow-list over one dictionary (building the column index is not free)."""
+
+    def __init__(self, charset: list[str]) -> None:
+        self.charset = charset
+        self._decoders: dict[str | None, CTCDecoder] = {}
+
+    def get(self, allowlist: str | None) -> CTCDecoder:
+        """The decoder for this allow-list, built on first use (an invalid list raises ValueError)."""
+        if allowlist not in self._decoders:
+            self._decoders[allowlist] = CTCDecoder(self.charset, allowlist)
+        return self._decoders[allowlist]

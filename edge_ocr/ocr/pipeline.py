@@ -10,7 +10,7 @@ import numpy as np
 
 from edge_ocr.ocr.classify import OrientationClassifier
 from edge_ocr.ocr.crop import TALL_RATIO, crop_quad
-from edge_ocr.ocr.ctc import CTCDecoder, Decoded
+from edge_ocr.ocr.ctc import CTCDecoder, Decoded, DecoderCache
 from edge_ocr.ocr.detect import TextDetector
 from edge_ocr.ocr.reading_order import reading_order
 from edge_ocr.ocr.recognise import TextRecogniser
@@ -81,15 +81,13 @@ class OcrPipeline:
         self.charset = charset
         self.options = options
         self.second = second
-        self._decoders: dict[str | None, CTCDecoder] = {}
+        self._decoders = DecoderCache(charset)
 
     def decoder(self, allowlist: str | None) -> CTCDecoder:
         """CTC decoders are cached per allow-list (building the column index is not free)."""
-        if allowlist not in self._decoders:
-            if self.second is not None:
-                self.second.decoder(allowlist)  # checked for both dictionaries before any read
-            self._decoders[allowlist] = CTCDecoder(self.charset, allowlist)
-        return self._decoders[allowlist]
+        if self.second is not None:
+            self.second.decoder(allowlist)  # checked for both dictionaries before any read
+        return self._decoders.get(allowlist)
 
     def _page_rotation(self, image: np.ndarray, quads: list[np.ndarray]) -> int:
         """Clockwise turn of a page whose lines mostly run vertically (0 if they do not)."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from edge_ocr.ocr.ctc import CTCDecoder, Decoded
+from edge_ocr.ocr.ctc import CTCDecoder, Decoded, DecoderCache
 from edge_ocr.ocr.recognise import TextRecogniser
 
 # A re-reading replaces the first only when it is at least this sure: below it the stronger
@@ -22,13 +22,11 @@ class SecondOpinion:
         self.recogniser = recogniser
         self.charset = charset
         self.name = name
-        self._decoders: dict[str | None, CTCDecoder] = {}
+        self._decoders = DecoderCache(charset)
 
     def decoder(self, allowlist: str | None) -> CTCDecoder:
         """Decoders per allow-list, on this recogniser's own dictionary."""
-        if allowlist not in self._decoders:
-            self._decoders[allowlist] = CTCDecoder(self.charset, allowlist)
-        return self._decoders[allowlist]
+        return self._decoders.get(allowlist)
 
     def improve(
         self,

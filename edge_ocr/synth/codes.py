@@ -489,11 +489,17 @@ def write_code_set(out_dir: Path, count: int, seed: int = 0) -> list[Path]:
             else:
                 img, name, data = make_labelled(rng, kind)
                 path = folder / f"{i:04d}-{name}.png"
-                path.with_suffix(".txt").write_bytes(data)
-            if not cv2.imwrite(str(path), img):
-                raise OSError(f"cannot write {path}")
-            paths.append(path)
+            paths.append(_write_item(path, img, None if kind == "nocode" else data))
     return paths
+
+
+def _write_item(path: Path, img: np.ndarray, payload: bytes | None) -> Path:
+    """One image of a set, with its expected payload beside it (none for a code-free image)."""
+    if payload is not None:
+        path.with_suffix(".txt").write_bytes(payload)
+    if not cv2.imwrite(str(path), img):
+        raise OSError(f"cannot write {path}")
+    return path
 
 
 def write_symbology_set(folder: Path, name: str, count: int, seed: int = 0) -> list[Path]:
@@ -507,11 +513,7 @@ def write_symbology_set(folder: Path, name: str, count: int, seed: int = 0) -> l
     for i in range(count):
         kind = SETS[i % len(SETS)]
         img, _, data = make_labelled(np.random.default_rng([seed, i]), kind, name)
-        path = folder / f"{i:04d}-{kind}.png"
-        path.with_suffix(".txt").write_bytes(data)
-        if not cv2.imwrite(str(path), img):
-            raise OSError(f"cannot write {path}")
-        paths.append(path)
+        paths.append(_write_item(folder / f"{i:04d}-{kind}.png", img, data))
     return paths
 
 
