@@ -241,16 +241,22 @@ def scan_is_complete(scan) -> bool:
     )
 
 
-def read_loop(state_dir: Path, seconds: float) -> dict:
-    """Search, list and load scans read-only for a while; every error and every count seen is reported."""
+def read_loop(state_dir: Path, seconds: float, min_iterations: int = 20, cap_s: float = 30.0) -> dict:
+    """Search, list and load scans read-only for a while; every error and every count seen is reported.
+
+    Reads for `seconds` and at least `min_iterations` times (a busy CPU slows each round), but
+    never longer than `cap_s`.
+    """
     errors: list[str] = []
     counts: list[int] = []
     incomplete: list[int] = []
     iterations = loaded = 0
     store = Store(state_dir, StoreSettings(device="reader"), readonly=True)
-    deadline = time.monotonic() + seconds
+    start = time.monotonic()
     try:
-        while time.monotonic() < deadline:
+        while time.monotonic() - start < cap_s and (
+            time.monotonic() - start < seconds or iterations < min_iterations
+        ):
             iterations += 1
             try:
                 counts.append(store.status().scans)
