@@ -503,7 +503,7 @@ def test_readers_never_block_the_writer_nor_see_a_partial_scan(tmp_path):
         acked_before = len(parse_acks(ack))
         reader = start_child(str(state), "--read-for", "3", "--report", str(tmp_path / "reader.json"))
         here = read_loop(state, 3.0)
-        _, reader_err = reader.communicate(timeout=30)
+        _, reader_err = reader.communicate(timeout=60)
         assert reader.returncode == 0, reader_err
         acked_during = len(parse_acks(ack)) - acked_before
     finally:
