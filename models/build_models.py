@@ -210,7 +210,7 @@ class ShipSpec:
 # The release: exactly what models/ holds (`--release`). Shared components the packs use
 # (cls_from) are shipped with them. No rec_160 bucket ships: padded into 160 the v6 recognisers
 # read short lines worse than padded into 320, the width they were trained at (4 of 60 US plate
-# crops read only through 320, none only through 160; benchmarks/stage_diff.py), so the runtime
+# crops read only through 320, none only through 160: the first benchmarks/stage_diff.py), so the runtime
 # uses the one 320 bucket for every line. ppocrv4 and ppocrv5 still build and
 # ship with --ship; packs without an entry here ship every job they convert.
 RELEASE = {

@@ -101,3 +101,23 @@ def test_an_altered_second_opinion_model_stops_loading_and_is_named(tmp_path, en
     with pytest.raises(ModelError) as info:
         load_engine(EngineSettings(models_dir=copy))
     assert str(victim) in str(info.value) and engine.second.rec[0].sha256 in str(info.value)
+
+
+def test_a_second_opinion_dictionary_that_does_not_fit_its_model_stops_loading(tmp_path, engine):
+    import json
+
+    from edge_ocr.errors import ModelError
+    from edge_ocr.models import sha256_file
+    from edge_ocr.ocr.engine import EngineSettings, load_engine
+
+    root = engine.pack.det.path.parent.parent
+    copy = tmp_path / "m"
+    shutil.copytree(root, copy)
+    dictionary = copy / engine.second.dict_path.relative_to(root)
+    dictionary.write_text("\n".join(dictionary.read_text(encoding="utf-8").split("\n")[1:]), encoding="utf-8")
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["packs"][engine.second.name]["dict"]["sha256"] = sha256_file(dictionary)  # hash fits
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="classes") as info:
+        load_engine(EngineSettings(models_dir=copy))
+    assert str(dictionary) in str(info.value)

@@ -1,5 +1,6 @@
 """The whole OCR pipeline on the real TFLite models, on images rendered here."""
 
+import copy
 from dataclasses import replace
 
 import cv2
@@ -154,18 +155,20 @@ def counted(pipeline):
     return OcrPipeline(p.detector, p.recogniser, p.classifier, p.charset, p.options, second), Counting
 
 
+def with_settings(detector, **changes):
+    """The same loaded detector (model, normalisation) with some settings changed."""
+    other = copy.copy(detector)
+    other.settings = replace(detector.settings, **changes)
+    return other
+
+
 def test_faint_small_text_is_found_by_the_detector(pipeline):
     from edge_ocr.ocr.db_postprocess import DBParams
 
     img = faint_plate(200)
     assert pipeline.detector.detect(img).quads, "PP-OCRv6's own DB thresholds find faint text"
     before = DBParams(thresh=0.3, box_thresh=0.6, unclip_ratio=1.5, dilate=True)  # the v4 values
-    old = type(pipeline.detector)(
-        pipeline.detector.session,
-        (0.485, 0.456, 0.406),
-        (0.229, 0.224, 0.225),
-        replace(pipeline.detector.settings, db=before),
-    )
+    old = with_settings(pipeline.detector, db=before)
     assert not old.detect(img).quads  # what the earlier thresholds lost
 
 
@@ -173,12 +176,7 @@ def test_lines_thinner_than_the_floor_are_not_boxed(pipeline):
     img = place((300, 600), render_lines(["DOCK 12"], size=24), (100, 100))
     (quad,) = pipeline.detector.detect(img).quads
     thickness = float(np.linalg.norm(quad[0] - quad[3]))
-    detector = type(pipeline.detector)(
-        pipeline.detector.session,
-        (0.485, 0.456, 0.406),
-        (0.229, 0.224, 0.225),
-        replace(pipeline.detector.settings, min_line_px=thickness + 1),
-    )
+    detector = with_settings(pipeline.detector, min_line_px=thickness + 1)
     assert detector.detect(img).quads == []
 
 
@@ -208,8 +206,10 @@ def test_lines_at_or_above_the_threshold_are_not_read_twice(counted):
 
 
 def test_second_opinion_keeps_the_allow_list(counted):
-    pipeline, _ = counted
+    pipeline, sessions = counted
+    before = sessions.lines
     result = pipeline.read(faint_plate(150), options=OcrOptions(allowlist="0-9"))
+    assert sessions.lines > before  # the second opinion was asked, under the same allow-list
     assert all(set(line.text) <= set("0123456789 ") for line in result.lines)
 
 

@@ -6,7 +6,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge_ocr.models import Manifest, ModelPack, load_charset, verify_pack, verify_recogniser
+from edge_ocr.errors import ModelError
+from edge_ocr.models import Manifest, ModelPack, load_charset, verify_files, verify_pack
 from edge_ocr.ocr.classify import OrientationClassifier
 from edge_ocr.ocr.detect import DetectorSettings, TextDetector
 from edge_ocr.ocr.pipeline import OcrOptions, OcrPipeline
@@ -51,10 +52,23 @@ def second_opinion_pack(manifest: Manifest, pack: ModelPack, choice: str) -> Mod
     return None if same else second
 
 
+def open_recogniser(pack: ModelPack, threads: int, open_model) -> tuple[TextRecogniser, list[str]]:
+    """A pack's recogniser over all its buckets and its CTC classes, checked against each other."""
+    recogniser = TextRecogniser([open_model(spec.path, threads) for spec in pack.rec])
+    charset = load_charset(pack)
+    classes = recogniser.sessions[0].output_shape[-1]
+    if classes != len(charset):
+        raise ModelError(
+            f"dictionary {pack.dict_path} gives {len(charset)} classes, "
+            f"the recogniser {pack.rec[0].path} outputs {classes}"
+        )
+    return recogniser, charset
+
+
 def build_second_opinion(pack: ModelPack, threads: int, open_model) -> SecondOpinion:
     """A second recogniser from already verified files, with its own dictionary."""
-    recs = [open_model(spec.path, threads) for spec in pack.rec]
-    return SecondOpinion(TextRecogniser(recs), load_charset(pack), f"{pack.name}/{pack.variant}")
+    recogniser, charset = open_recogniser(pack, threads, open_model)
+    return SecondOpinion(recogniser, charset, f"{pack.name}/{pack.variant}")
 
 
 def build_pipeline(
@@ -62,23 +76,14 @@ def build_pipeline(
 ) -> OcrPipeline:
     """Wire the stages from already verified model files."""
     det = open_model(pack.det.path, settings.threads)
-    recs = [open_model(spec.path, settings.threads) for spec in pack.rec]
+    recogniser, charset = open_recogniser(pack, settings.threads, open_model)
     cls = open_model(pack.cls.path, settings.threads) if pack.cls else None
-    charset = load_charset(pack)
-    classes = recs[0].output_shape[-1]
-    if classes != len(charset):
-        from edge_ocr.errors import ModelError
-
-        raise ModelError(
-            f"dictionary {pack.dict_path} gives {len(charset)} classes, "
-            f"the recogniser {pack.rec[0].path} outputs {classes}"
-        )
     detector = TextDetector(
         det, pack.det_mean, pack.det_std, settings.detector, logits=pack.det_output == "logits"
     )
     classifier = OrientationClassifier(cls) if cls else None
     opinion = build_second_opinion(second, settings.threads, open_model) if second else None
-    return OcrPipeline(detector, TextRecogniser(recs), classifier, charset, settings.options, opinion)
+    return OcrPipeline(detector, recogniser, classifier, charset, settings.options, opinion)
 
 
 def load_engine(settings: EngineSettings = EngineSettings()) -> Engine:
@@ -89,7 +94,7 @@ def load_engine(settings: EngineSettings = EngineSettings()) -> Engine:
     second = second_opinion_pack(manifest, pack, settings.second_opinion)
     verify_pack(pack)
     if second is not None:
-        verify_recogniser(second)
+        verify_files(second.recogniser_files())
     runtime, open_model = tflite_factory(settings.runtime)
     pipeline = build_pipeline(pack, settings, open_model, second)
     return Engine(pipeline, pack, runtime, (time.perf_counter() - t) * 1000, second)

@@ -149,7 +149,7 @@ class OcrPipeline:
 
         if self.second is not None and crops:
             t = time.perf_counter()
-            decoded, _ = self.second.improve(crops, decoded, opts.second_opinion_below, opts.allowlist)
+            decoded = self.second.improve(crops, decoded, opts.second_opinion_below, opts.allowlist)
             timings["second_opinion"] = (time.perf_counter() - t) * 1000
 
         # most lines upside down: the page itself is turned 180 degrees; read it in that order

@@ -34,14 +34,14 @@ class SecondOpinion:
         decoded: list[Decoded],
         below: float,
         allowlist: str | None = None,
-    ) -> tuple[list[Decoded], int]:
+    ) -> list[Decoded]:
         """Each line read below `below` is read again; the more confident reading wins."""
         out = list(decoded)
         unsure = [i for i, d in enumerate(decoded) if d.confidence < below]
         if not unsure:
-            return out, 0
+            return out
         decoder = self.decoder(allowlist)
         for i, again in zip(unsure, self.recogniser.recognise([crops[i] for i in unsure], decoder)):
             if again.text and again.confidence >= ACCEPT_AT and again.confidence > out[i].confidence:
                 out[i] = again
-        return out, len(unsure)
+        return out
