@@ -235,3 +235,42 @@ def test_a_flip_the_recogniser_disagrees_with_is_undone(pipeline):
 
 def test_every_line_goes_through_the_320_bucket(pipeline):
     assert pipeline.recogniser.widths == [320]  # 160 read short plate lines worse (stage_diff.py)
+
+
+def test_second_opinion_reads_lines_side_by_side_with_the_same_answers(engine):
+    """Two single-thread copies read different lines at once and agree with one recogniser."""
+    import threading
+
+    from edge_ocr.ocr.engine import build_second_opinion
+    from edge_ocr.ocr.parallel import ParallelRecogniser
+    from edge_ocr.ocr.recognise import TextRecogniser
+    from edge_ocr.ocr.runtime import tflite_factory
+
+    reader = engine.pipeline.second.recogniser
+    assert isinstance(reader, ParallelRecogniser) and len(reader.copies) == 2  # threads = 2
+    sessions = [s for copy in reader.copies for s in copy.sessions]
+    assert len({id(s) for s in sessions}) == len(sessions)  # no interpreter is shared
+
+    both_in_flight = threading.Barrier(2, timeout=60)
+
+    class Meeting(TextRecogniser):
+        """Waits once for the other copy: passes only if the two really run at the same time."""
+
+        met = False
+
+        def line_probabilities(self, crop):
+            if not self.met:
+                self.met = True
+                both_in_flight.wait()
+            return super().line_probabilities(crop)
+
+    parallel = ParallelRecogniser([Meeting(copy.sessions) for copy in reader.copies])
+    crops = [tight_line(text) for text in LABEL * 3]
+    decoder = engine.pipeline.second.decoder(None)
+    alone = reader.copies[0].recognise(crops, decoder)
+    assert parallel.recognise(crops, decoder) == alone
+    assert [d.text for d in alone[: len(LABEL)]] == LABEL
+
+    _, open_model = tflite_factory(engine.runtime)
+    single = build_second_opinion(engine.second, 1, open_model)
+    assert isinstance(single.recogniser, TextRecogniser)  # one thread: one copy, no pool

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from edge_ocr.ocr.ctc import CTCDecoder, Decoded, DecoderCache
+from edge_ocr.ocr.parallel import ParallelRecogniser
 from edge_ocr.ocr.recognise import TextRecogniser
 
 # A re-reading replaces the first only when it is at least this sure: below it the stronger
@@ -18,7 +19,9 @@ ACCEPT_AT = 0.8
 class SecondOpinion:
     """A second recogniser with its own dictionary, asked only about low-confidence lines."""
 
-    def __init__(self, recogniser: TextRecogniser, charset: list[str], name: str = "") -> None:
+    def __init__(
+        self, recogniser: TextRecogniser | ParallelRecogniser, charset: list[str], name: str = ""
+    ) -> None:
         self.recogniser = recogniser
         self.charset = charset
         self.name = name
