@@ -36,7 +36,7 @@ SHARED_QR = REPO.parent / "shared" / "eval" / "qr"
 GEN_DIR = REPO / "bench-out" / "data" / "codes-gen"
 GEN_COUNT, GEN_SEED = 40, 20261122
 GEN_FULL_ASCII = 21  # Code 39 Full ASCII labels: 3 clean and 3 per degradation
-# Bump when edge_ocr.synth.codes writes different sets, so a cached set is written afresh.
+# Bump when tests.synth.codes writes different sets, so a cached set is written afresh.
 GEN_VERSION = 2  # 2: Code 39 Full ASCII in the mix and in gen-code39ext
 
 
@@ -90,7 +90,7 @@ def load_sets(quick: bool) -> dict[str, list[CodeSample]]:
     else:
         print(f"note: {SHARED_QR} not found; measuring the generated set only", file=sys.stderr)
     try:
-        from edge_ocr.synth.codes import write_code_set, write_symbology_set
+        from tests.synth.codes import write_code_set, write_symbology_set
     except ImportError as exc:  # segno / python-barcode are test extras
         print(f"note: generated set skipped ({exc}); install .[test]", file=sys.stderr)
     else:

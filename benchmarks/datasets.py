@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -114,7 +115,9 @@ def build_synth(name: str, force: bool = False) -> Path:
     folder = DATA_ROOT / name
     if not force and _is_current(folder, spec):
         return folder
-    from edge_ocr.synth import write_set  # imported late: generation is rare, loading sets is not
+    if str(REPO) not in sys.path:  # the generator is tests.synth, part of the repository, not of the wheel
+        sys.path.insert(0, str(REPO))
+    from tests.synth import write_set  # imported late: generation is rare, loading sets is not
 
     if folder.exists():
         shutil.rmtree(folder)

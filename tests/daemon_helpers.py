@@ -27,8 +27,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge_ocr.synth.codes import render_code
 from tests.imaging import place, render_lines
+from tests.synth.codes import render_code
 from tests.toml_text import toml_sections
 from tests.waiting import wait_until
 
@@ -227,7 +227,7 @@ class DaemonProcess:
 
     def wait_ready(self, timeout: float = START_S) -> None:
         """Wait for the `ready:` log line (models loaded, source open); fail with the log if it dies."""
-        ok = wait_until(lambda: "edge_ocr.service: ready:" in self.log() or not self.running(), timeout)
+        ok = wait_until(lambda: "edge_ocr.daemon: ready:" in self.log() or not self.running(), timeout)
         assert ok and self.running(), f"the daemon did not become ready:\n{self.log()}"
 
     def status(self) -> dict[str, Any]:

@@ -7,8 +7,8 @@ import cv2
 import pytest
 
 from edge_ocr.cli import main
-from edge_ocr.synth import write_set
 from tests.imaging import render_lines
+from tests.synth import write_set
 
 pytestmark = pytest.mark.engine
 

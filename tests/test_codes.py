@@ -16,7 +16,7 @@ from edge_ocr.codes.code39 import check_character, full_ascii, is_full_ascii_of
 from edge_ocr.codes.merge import family, merge_codes
 from edge_ocr.errors import ConfigError, ImageError
 from edge_ocr.results import Code
-from edge_ocr.synth.codes import (
+from tests.synth.codes import (
     DEGRADATIONS,
     SETS,
     SYMBOLOGIES,

@@ -1,4 +1,4 @@
-"""Tests for the synthetic labelled-image generator (edge_ocr.synth)."""
+"""Tests for the synthetic labelled-image generator (tests.synth)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_ocr.synth import KINDS, LEVELS, Sample, degrade, find_fonts, make_sample, render, write_set
-from edge_ocr.synth.__main__ import main
-from edge_ocr.synth.degrade import GLARE_WASH_LEVEL, MAX_GLARE_WASH, _glare
-from edge_ocr.synth.generate import sample_seed
-from edge_ocr.synth.sample import reading_order, rect_box, same_row
+from tests.synth import KINDS, LEVELS, Sample, degrade, find_fonts, make_sample, render, write_set
+from tests.synth.__main__ import main
+from tests.synth.degrade import GLARE_WASH_LEVEL, MAX_GLARE_WASH, _glare
+from tests.synth.generate import sample_seed
+from tests.synth.sample import reading_order, rect_box, same_row
 
 
 @cache

@@ -518,8 +518,8 @@ def write_symbology_set(folder: Path, name: str, count: int, seed: int = 0) -> l
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m edge_ocr.synth.codes OUT --count N --seed S`: write a labelled code image set."""
-    p = argparse.ArgumentParser(prog="python -m edge_ocr.synth.codes", description=main.__doc__)
+    """`python -m tests.synth.codes OUT --count N --seed S`: write a labelled code image set."""
+    p = argparse.ArgumentParser(prog="python -m tests.synth.codes", description=main.__doc__)
     p.add_argument("out_dir", type=Path, help="folder for the gen-* sets")
     p.add_argument("--count", type=int, default=20, help="images per set (default: 20)")
     p.add_argument("--seed", type=int, default=0, help="seed; the same seed writes the same files")

@@ -10,9 +10,9 @@ from statistics import NormalDist
 import cv2
 import numpy as np
 
-from edge_ocr.synth.noise import linear_ramp
-from edge_ocr.synth.sample import LEVELS, Sample
-from edge_ocr.synth.scenes import scene
+from tests.synth.noise import linear_ramp
+from tests.synth.sample import LEVELS, Sample
+from tests.synth.scenes import scene
 
 # Smallest line-box height (px) a photo may shrink text to; boxes are at least cap height plus a pad,
 # so this keeps cap height at about 12 px or more.

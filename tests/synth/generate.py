@@ -9,9 +9,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge_ocr.synth.degrade import degrade
-from edge_ocr.synth.kinds import render
-from edge_ocr.synth.sample import KINDS, LEVELS, Sample
+from tests.synth.degrade import degrade
+from tests.synth.kinds import render
+from tests.synth.sample import KINDS, LEVELS, Sample
 
 FORMATS: tuple[str, ...] = ("jpg", "png")
 JPEG_WRITE_QUALITY = 95  # photo-level JPEG damage is already in the pixels; this only avoids adding more

@@ -1,4 +1,4 @@
-"""Command line: write a labelled synthetic image set, e.g. `python -m edge_ocr.synth out/ --count 50`."""
+"""Command line: write a labelled synthetic image set, e.g. `python -m tests.synth out/ --count 50`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from edge_ocr.errors import EdgeOcrError
-from edge_ocr.synth.generate import FORMATS, write_set
-from edge_ocr.synth.sample import KINDS, LEVELS
+from tests.synth.generate import FORMATS, write_set
+from tests.synth.sample import KINDS, LEVELS
 
 
 def _kinds(value: str) -> tuple[str, ...]:
@@ -27,7 +27,7 @@ def _kinds(value: str) -> tuple[str, ...]:
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser, kept separate so tests and docs can inspect it."""
     p = argparse.ArgumentParser(
-        prog="python -m edge_ocr.synth", description="Write synthetic OCR images with ground truth."
+        prog="python -m tests.synth", description="Write synthetic OCR images with ground truth."
     )
     p.add_argument("out_dir", type=Path, help="directory for NAME.jpg|png and NAME.gt.txt pairs")
     p.add_argument("--count", type=int, default=len(KINDS), help="number of images (default: one per kind)")

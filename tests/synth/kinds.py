@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFont
 
-from edge_ocr.synth import text, words
-from edge_ocr.synth.fonts import FontPicker
-from edge_ocr.synth.layout import Canvas, Color, cap_height, fit_size, measure
-from edge_ocr.synth.noise import smooth_noise
-from edge_ocr.synth.sample import KINDS, Sample
+from tests.synth import text, words
+from tests.synth.fonts import FontPicker
+from tests.synth.layout import Canvas, Color, cap_height, fit_size, measure
+from tests.synth.noise import smooth_noise
+from tests.synth.sample import KINDS, Sample
 
 
 def _grey(v: float) -> Color:

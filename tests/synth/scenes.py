@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from edge_ocr.synth.noise import linear_ramp, smooth_noise
+from tests.synth.noise import linear_ramp, smooth_noise
 
 SCENES: tuple[str, ...] = ("cardboard", "metal", "gradient", "mottled", "dark")
 

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from edge_ocr.synth import words
+from tests.synth import words
 
 T = TypeVar("T")
 

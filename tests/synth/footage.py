@@ -1,5 +1,5 @@
 """Sample footage for the quick start: labels, a serial plate and QR codes moving through a scene,
-with motion blur and changing light. `python -m edge_ocr.synth.footage OUT.avi` (needs the test extra)."""
+with motion blur and changing light. `python -m tests.synth.footage OUT.avi` (needs the test extra)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from edge_ocr.synth.codes import render_code
-from edge_ocr.synth.fonts import find_fonts, load_font
+from tests.synth.codes import render_code
+from tests.synth.fonts import find_fonts, load_font
 
 W, H, FPS = 640, 360, 6
 

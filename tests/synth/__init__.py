@@ -3,11 +3,11 @@
 Everything is deterministic for a seed and needs only locally installed fonts.
 """
 
-from edge_ocr.synth.degrade import degrade
-from edge_ocr.synth.fonts import FontsMissingError, find_fonts
-from edge_ocr.synth.generate import make_sample, write_set
-from edge_ocr.synth.kinds import render
-from edge_ocr.synth.sample import KINDS, LEVELS, Sample
+from tests.synth.degrade import degrade
+from tests.synth.fonts import FontsMissingError, find_fonts
+from tests.synth.generate import make_sample, write_set
+from tests.synth.kinds import render
+from tests.synth.sample import KINDS, LEVELS, Sample
 
 __all__ = [
     "KINDS",

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from edge_ocr.synth.sample import Sample, reading_order, rect_box
+from tests.synth.sample import Sample, reading_order, rect_box
 
 Color = tuple[int, int, int]
 
