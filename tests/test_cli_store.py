@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from edge_ocr.cli import main
+from edge_ocr.cli.search import SOURCE_WIDTH, fit_path
 from edge_ocr.results import Code, PageResult, TextLine
 from edge_ocr.store import Store, now_ms
-from edge_ocr.synth.codes import place_codes, render_code
 from tests.imaging import render_lines
+from tests.synth.codes import place_codes, render_code
 
 BOX = ((10.0, 10.0), (300.0, 10.0), (300.0, 40.0), (10.0, 40.0))
 LOWER = ((10.0, 60.0), (300.0, 60.0), (300.0, 90.0), (10.0, 90.0))
@@ -59,6 +60,33 @@ def test_search_table_newest_first_with_highlight(state, capsys):
     assert code == 0
     rows = out.splitlines()
     assert len(rows) == 2 and "#2" in rows[0] and "[PUMP] ROOM" in rows[0] and "[PUMP] STATION 3" in rows[1]
+
+
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        ("cam0", "cam0"),
+        ("/home/fieldtech/edge_ocr/samples/footage.avi", "…/edge_ocr/samples/footage.avi"),
+        ("/srv/field_devices/unit_0042/inbox/samples/footage.avi", "…/inbox/samples/footage.avi"),
+        (r"C:\Users\fieldtech\edge_ocr\samples\footage.avi", r"…\edge_ocr\samples\footage.avi"),
+        ("/data/a_really_long_video_file_name_from_camera_3.avi", "…o_file_name_from_camera_3.avi"),
+    ],
+)
+def test_fit_path_cuts_at_a_separator(path, shown):
+    assert fit_path(path) == shown and len(shown) <= SOURCE_WIDTH
+
+
+def test_search_table_cuts_a_long_source_at_a_separator(state, capsys):
+    with Store(state) as store:
+        long = "/srv/field_devices/unit_0042/inbox/samples/footage.avi"
+        store.save_scan(PageResult(long, 1, 640, 480, [TextLine("PUMP HOUSE", 0.9, BOX)]), captured_ms=NOW)
+    code, out, _ = _run(capsys, "search", "pump", "--state-dir", str(state))
+    rows = out.splitlines()
+    assert code == 0 and [row.split()[1:3] for row in rows[:2]] == [
+        ["…/inbox/samples/footage.avi", "#3"],
+        ["cam1", "#2"],
+    ]
+    assert len({row.index("#") for row in rows}) == 1  # the column keeps its width
 
 
 def test_search_filters_and_json(state, capsys):

@@ -1,14 +1,17 @@
 """The store on real SQLite files: round trips, search, outbox, images, retention, migrations."""
 
+import ast
 import json
+import re
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from edge_ocr.errors import ConfigError, StoreError, StoreFullError
 from edge_ocr.results import Code, PageResult, TextLine
-from edge_ocr.store import ImagePolicy, RetentionPolicy, Store, StoreSettings
+from edge_ocr.store import ImagePolicy, RetentionPolicy, Store, StoreSettings, retention
 from edge_ocr.store.schema import SCHEMA_VERSION, migrate, schema_version
 from edge_ocr.store.search import fts_query, search
 
@@ -206,14 +209,23 @@ def test_sent_rows_are_cleaned_after_keep_sent(store):
     assert store.enforce_retention(now=1_000 + 3_600_001)["outbox_sent_deleted"] == 1
 
 
+def test_retention_uses_only_the_public_store_api():
+    """db.py imports retention.py, never the reverse; retention reaches no private Store member."""
+    source = Path(retention.__file__).read_text()
+    nodes = list(ast.walk(ast.parse(source)))
+    imported = {n.module for n in nodes if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in nodes if isinstance(n, ast.Import) for a in n.names}
+    assert "edge_ocr.store.db" not in imported and not re.search(r"store\._|\.conn\b", source)
+
+
 def test_operator_outbox_drop_and_retry(store):
     for i in range(4):
         store.save_scan(result(f"M {i}"), captured_ms=i, messages=scan_message)
     rows = store.pending()
     store.record_attempt([rows[0].id], "broker refused")
     assert store.retry_outbox() == 4
-    with store._lock:
-        store.conn.execute("UPDATE outbox SET created_ms = id * 1000")
+    with store.write() as conn:
+        conn.execute("UPDATE outbox SET created_ms = id * 1000")
     assert store.drop_outbox(before_ms=2500) == 2
     assert store.counters()["outbox_dropped_by_operator"] == 2
 

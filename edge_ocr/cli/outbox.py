@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def outbox_counts(store: Store) -> dict:
     """Depth, oldest unsent, and counts by state (waiting, retrying, sent)."""
-    rows = store._read(
+    rows = store.query(
         "SELECT sum(sent_ms IS NULL AND attempts = 0), sum(sent_ms IS NULL AND attempts > 0),"
         " sum(sent_ms IS NOT NULL) FROM outbox"
     )[0]

@@ -12,6 +12,8 @@ from edge_ocr.errors import StoreError
 from edge_ocr.store import Store
 from edge_ocr.store.search import KINDS, MARK_END, MARK_START, search
 
+SOURCE_WIDTH = 30  # the source column of the table
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `search`."""
@@ -34,6 +36,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _mark(text: str, tty: bool) -> str:
     start, end = ("\x1b[1;33m", "\x1b[0m") if tty else ("[", "]")
     return text.replace(MARK_START, start).replace(MARK_END, end)
+
+
+def fit_path(path: str, width: int = SOURCE_WIDTH) -> str:
+    """A path cut to `width` characters from the left at a separator, `…/samples/footage.avi`, so no
+    name is shown in part; when even the last name does not fit, the ellipsis and the end of it."""
+    if len(path) <= width:
+        return path
+    tail = path[len(path) - width + 1 :]  # room for the ellipsis
+    separators = [i for i, ch in enumerate(tail[:-1]) if ch in "/\\"]
+    return "…" + tail[separators[0] if separators else 0 :]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,6 +87,6 @@ def run(args: argparse.Namespace) -> int:
         tty = sys.stdout.isatty()
         for h in hits:
             kind = f"[{h.symbology}] " if h.kind == "code" else ""
-            where = f"{format_time(h.captured_ms)}  {h.source[-30:]:<30}  #{h.scan_id:<7}"
+            where = f"{format_time(h.captured_ms)}  {fit_path(h.source):<{SOURCE_WIDTH}}  #{h.scan_id:<7}"
             print(f"{where} {kind}{_mark(h.highlighted, tty)}")
     return EXIT_OK if hits else EXIT_FAILED

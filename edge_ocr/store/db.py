@@ -25,6 +25,7 @@ import numpy as np
 from edge_ocr.errors import EdgeOcrError, StoreError, StoreFullError
 from edge_ocr.results import Code, PageResult, TextLine
 from edge_ocr.store import images as image_files
+from edge_ocr.store import retention
 from edge_ocr.store.records import OutboxRow, StoredScan, StoreStatus
 from edge_ocr.store.schema import migrate, schema_version
 from edge_ocr.store.settings import StoreSettings
@@ -170,8 +171,10 @@ class Store:
     # ---- writing -------------------------------------------------------------------------------
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One short IMMEDIATE transaction; a full disk becomes StoreFullError and sets the flag."""
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One short IMMEDIATE write transaction on the store's connection, committed on leaving the
+        block and rolled back on any exception; a full disk becomes StoreFullError and sets the flag,
+        other SQLite errors become StoreError."""
         with self._lock:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
@@ -227,7 +230,7 @@ class Store:
         device = self.settings.device
         written: list[Path] = []
         try:
-            with self._write() as conn:
+            with self.write() as conn:
                 scan_id = self._insert_scan(conn, result, captured_ms, fingerprint, status, error)
                 if encoded is not None:
                     paths = image_files.write(self.state_dir, scan_id, encoded)
@@ -327,7 +330,7 @@ class Store:
 
     def bump_seen(self, scan_id: int, seen_ms: int | None = None) -> None:
         """A repeat of a stored reading: count it and note when it was last seen (no new scan)."""
-        with self._write() as conn:
+        with self.write() as conn:
             conn.execute(
                 "UPDATE scans SET seen_count = seen_count + 1, last_seen_ms = ? WHERE id = ?",
                 (now_ms() if seen_ms is None else seen_ms, scan_id),
@@ -344,7 +347,8 @@ class Store:
 
     # ---- reading -------------------------------------------------------------------------------
 
-    def _read(self, sql: str, params: Iterable = ()) -> list[tuple]:
+    def query(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        """All rows of one read statement (under the store's lock; SQLite errors become StoreError)."""
         with self._lock:
             try:
                 return self.conn.execute(sql, tuple(params)).fetchall()
@@ -353,7 +357,7 @@ class Store:
 
     def find_fingerprint(self, fingerprint: str, page: int = 1) -> int | None:
         """The id of a stored scan with this fingerprint and page (an inbox file read before a crash)."""
-        rows = self._read(
+        rows = self.query(
             "SELECT id FROM scans WHERE fingerprint = ? AND page = ? LIMIT 1", (fingerprint, page)
         )
         return rows[0][0] if rows else None
@@ -380,7 +384,7 @@ class Store:
         for start in range(0, len(ids), batch):
             chunk = ids[start : start + batch]
             with self._snapshot():
-                rows = self._read(_SCAN_SQL + f" WHERE id IN ({_marks(chunk)})", chunk)
+                rows = self.query(_SCAN_SQL + f" WHERE id IN ({_marks(chunk)})", chunk)
                 found.update((scan.id, scan) for scan in self._load(rows))
         return [found[i] for i in ids if i in found]
 
@@ -397,7 +401,7 @@ class Store:
         last_id = 0
         while True:
             with self._snapshot():  # each batch with its lines and codes from one moment
-                rows = self._read(sql, [last_id, *params])
+                rows = self.query(sql, [last_id, *params])
                 loaded = self._load(rows)
             if not rows:
                 return
@@ -410,14 +414,14 @@ class Store:
         if not ids:
             return []
         lines: dict[int, list[TextLine]] = defaultdict(list)
-        for sid, text, conf, poly in self._read(
+        for sid, text, conf, poly in self.query(
             f"SELECT scan_id, text, confidence, polygon FROM lines WHERE scan_id IN ({_marks(ids)})"
             " ORDER BY scan_id, seq",
             ids,
         ):
             lines[sid].append(TextLine(text, conf, _points(poly)))
         codes: dict[int, list[Code]] = defaultdict(list)
-        for sid, sym, text, data, poly, orient, readers, ctype, eci, step in self._read(
+        for sid, sym, text, data, poly, orient, readers, ctype, eci, step in self.query(
             "SELECT scan_id, symbology, text, data, polygon, orientation, readers, content_type, eci_data,"
             f" step FROM codes WHERE scan_id IN ({_marks(ids)}) ORDER BY scan_id, seq",
             ids,
@@ -466,7 +470,7 @@ class Store:
 
     def pending(self, limit: int = 100, after_id: int = 0) -> list[OutboxRow]:
         """Unsent outbox rows in order."""
-        rows = self._read(
+        rows = self.query(
             "SELECT o.id, message_id, seq, scan_id, topic, payload, created_ms, attempts, sent_ms"
             " FROM outbox o JOIN outbox_payloads p ON p.id = o.id"
             " WHERE sent_ms IS NULL AND o.id > ? ORDER BY o.id LIMIT ?",
@@ -487,7 +491,7 @@ class Store:
         with self._lock:
             self.conn.execute("PRAGMA synchronous = NORMAL")
             try:
-                with self._write() as conn:
+                with self.write() as conn:
                     # Acknowledgements arrive in order, so a batch is a few runs of consecutive ids:
                     # one statement per run instead of one per row.
                     conn.executemany(
@@ -500,7 +504,7 @@ class Store:
     def record_attempt(self, ids: list[int], error: str | None = None) -> None:
         """A publish that was not acknowledged: counted, to be retried."""
         if ids:
-            with self._write() as conn:
+            with self.write() as conn:
                 conn.executemany(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
                     [(error, i) for i in ids],
@@ -509,14 +513,14 @@ class Store:
     def retry_outbox(self) -> int:
         """Operator: reset the attempt counts and errors of every unsent row (they are all sent again on
         the next connection anyway; this clears `retrying` and the replay flag's attempt history)."""
-        with self._write() as conn:
+        with self.write() as conn:
             return conn.execute(
                 "UPDATE outbox SET attempts = 0, last_error = NULL WHERE sent_ms IS NULL"
             ).rowcount
 
     def drop_outbox(self, before_ms: int) -> int:
         """Operator: drop unsent rows created before a time; counted as `outbox_dropped_by_operator`."""
-        with self._write() as conn:
+        with self.write() as conn:
             n = conn.execute(
                 "DELETE FROM outbox WHERE sent_ms IS NULL AND created_ms < ?", (before_ms,)
             ).rowcount
@@ -527,42 +531,47 @@ class Store:
 
     def enforce_retention(self, now: int | None = None) -> dict[str, int]:
         """Apply the caps (see retention.py); counts of what went."""
-        from edge_ocr.store.retention import enforce
-
         self._saves_since_retention = 0
-        return enforce(self, now_ms() if now is None else now)
+        return retention.enforce(self, now_ms() if now is None else now)
+
+    def release_pages(self) -> None:
+        """Hand freed pages back to the filesystem (auto_vacuum = INCREMENTAL) and fold the WAL in
+        (best effort: a checkpoint cannot pass a reader that is still looking at older pages)."""
+        with self._lock:
+            self.conn.execute("PRAGMA incremental_vacuum")
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def counters(self) -> dict[str, int]:
         """Every named counter."""
-        return dict(self._read("SELECT name, value FROM counters ORDER BY name"))
+        return dict(self.query("SELECT name, value FROM counters ORDER BY name"))
 
     def db_bytes(self) -> int:
         """Bytes the database occupies in use (pages not on the freelist) plus its WAL."""
         page_size, pages, free = (
-            self._read("PRAGMA page_size")[0][0],
-            self._read("PRAGMA page_count")[0][0],
-            self._read("PRAGMA freelist_count")[0][0],
+            self.query("PRAGMA page_size")[0][0],
+            self.query("PRAGMA page_count")[0][0],
+            self.query("PRAGMA freelist_count")[0][0],
         )
         wal = self.path.with_name(self.path.name + "-wal")
         return (pages - free) * page_size + (wal.stat().st_size if wal.exists() else 0)
 
     def outbox_depth(self) -> int:
         """Unsent outbox rows (one indexed count: cheap enough for every status line)."""
-        return self._read("SELECT count(*) FROM outbox WHERE sent_ms IS NULL")[0][0]
+        return self.query("SELECT count(*) FROM outbox WHERE sent_ms IS NULL")[0][0]
 
     def status(self) -> StoreStatus:
         """Health figures."""
         (scans,), (lines,), (codes,) = (
-            self._read("SELECT count(*) FROM scans")[0],
-            self._read("SELECT count(*) FROM lines")[0],
-            self._read("SELECT count(*) FROM codes")[0],
+            self.query("SELECT count(*) FROM scans")[0],
+            self.query("SELECT count(*) FROM lines")[0],
+            self.query("SELECT count(*) FROM codes")[0],
         )
         unsent = self.outbox_depth()
-        first = self._read("SELECT created_ms FROM outbox WHERE sent_ms IS NULL ORDER BY id LIMIT 1")
+        first = self.query("SELECT created_ms FROM outbox WHERE sent_ms IS NULL ORDER BY id LIMIT 1")
         oldest = first[0][0] if first else None
-        sent = self._read("SELECT count(*) FROM outbox WHERE sent_ms IS NOT NULL")[0][0]
+        sent = self.query("SELECT count(*) FROM outbox WHERE sent_ms IS NOT NULL")[0][0]
         free = _free_bytes(self.state_dir)
-        image_bytes = self._read("SELECT coalesce(sum(image_bytes), 0) FROM scans")[0][0]
+        image_bytes = self.query("SELECT coalesce(sum(image_bytes), 0) FROM scans")[0][0]
         return StoreStatus(
             schema_version=schema_version(self.conn),
             scans=scans,

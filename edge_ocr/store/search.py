@@ -64,7 +64,7 @@ def search(
             f" WHERE {' AND '.join(where)} ORDER BY {rows}.rowid DESC LIMIT ?"
         )
         try:
-            rows_found = store._read(sql, (MARK_START, MARK_END, *params, limit))
+            rows_found = store.query(sql, (MARK_START, MARK_END, *params, limit))
         except StoreError as exc:
             if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
                 raise StoreError(f"search: cannot understand the query {query!r}") from None
