@@ -10,6 +10,8 @@ import contextlib
 import logging
 import re
 import signal
+import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -93,9 +95,10 @@ def in_process(
     store: Store,
     settings: MqttSection,
     commands: dict[str, Callable[[bytes], None]] | None = None,
+    open_store: Callable[[], Store] | None = None,
 ) -> Publisher:
     """A started in-process publisher, stopped when the test ends."""
-    pub = Publisher(store, settings, DEVICE, commands=commands)
+    pub = Publisher(store, settings, DEVICE, commands=commands, open_store=open_store)
     pub.start()
     stack.callback(pub.stop)
     return pub
@@ -628,3 +631,83 @@ def test_home_assistant_discovery_and_tags(stack: contextlib.ExitStack, tmp_path
     assert [t["tag_id"] for t in tags] == ["TAG-42"]  # not the EAN, not the scan stored without ha_tags
     assert tags[0]["device"] == DEVICE
     assert len(rec.messages(TOPICS.code)) == 3
+
+
+# ---- 9. lifecycle: threads start in start() only ------------------------------------------------------
+
+PUBLISHER_THREADS = {"mqtt-acks", "mqtt-publisher"}
+
+
+def new_threads(before: set[threading.Thread]) -> set[threading.Thread]:
+    """Threads running now that were not in `before`."""
+    return set(threading.enumerate()) - before
+
+
+def test_the_constructor_starts_no_thread_and_stop_without_start_is_prompt(
+    stack: contextlib.ExitStack, tmp_path: Path
+) -> None:
+    """Constructing starts nothing; stop() before start() returns at once; a stopped publisher stays so."""
+    store = new_store(stack, tmp_path / "state")
+    before = set(threading.enumerate())
+    pub = Publisher(store, MqttSection(enabled=True, port=1), DEVICE)
+    assert new_threads(before) == set()
+    began = time.monotonic()
+    pub.stop()
+    assert time.monotonic() - began < 0.5
+    with pytest.raises(RuntimeError, match="stopped"):
+        pub.start()
+    assert new_threads(before) == set()
+
+
+def test_start_twice_is_refused_and_acks_are_marked_on_the_injected_store(
+    stack: contextlib.ExitStack, tmp_path: Path
+) -> None:
+    """start() runs the two threads, a second start() is refused; the marker writes through open_store."""
+    broker = new_broker(stack).start()
+    store = new_store(stack, tmp_path / "state")
+    store_results(store, 0, 5)
+    opened: list[Store] = []
+
+    def open_marks() -> Store:
+        opened.append(open_store(tmp_path / "state"))
+        return opened[-1]
+
+    before = set(threading.enumerate())
+    pub = in_process(stack, store, mqtt_settings(broker), open_store=open_marks)
+    started = new_threads(before)
+    assert {t.name for t in started} == PUBLISHER_THREADS
+    with pytest.raises(RuntimeError, match="already started"):
+        pub.start()
+    assert new_threads(before) == started
+    assert wait_until(lambda: store.status().outbox_unsent == 0, 10), "acknowledged rows not marked sent"
+    pub.stop()
+    assert not any(t.is_alive() for t in started)
+    assert len(opened) == 1  # one connection for the marker, opened by the factory, closed by stop()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened[0].conn.execute("SELECT 1")
+    assert unsent(tmp_path / "state") == 0
+
+
+def test_stop_after_a_start_that_failed_half_way(
+    stack: contextlib.ExitStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The marker started, the publishing thread could not: start() raises, stop() ends the marker."""
+    store = new_store(stack, tmp_path / "state")
+    real_start = threading.Thread.start
+
+    def start(thread: threading.Thread) -> None:
+        if thread.name == "mqtt-publisher":
+            raise RuntimeError("can't start new thread")
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    before = set(threading.enumerate())
+    pub = Publisher(store, MqttSection(enabled=True, port=1), DEVICE)
+    with pytest.raises(RuntimeError, match="can't start new thread"):
+        pub.start()
+    monkeypatch.undo()
+    assert {t.name for t in new_threads(before)} == {"mqtt-acks"}
+    began = time.monotonic()
+    pub.stop()
+    assert time.monotonic() - began < 1.0
+    assert new_threads(before) == set()

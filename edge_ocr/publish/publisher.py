@@ -56,8 +56,15 @@ class PublisherStats:
     inflight_peak: int = 0  # the most messages awaiting PUBACK at once, on any connection
 
 
+def reopen(store: Store) -> Callable[[], Store]:
+    """Opens `store`'s database again: the marker's own connection, so no drain read waits on its writes."""
+    return lambda: Store(store.state_dir, store.settings)
+
+
 class Publisher:
-    """Runs in its own thread; `wake()` after storing makes it drain at once."""
+    """Runs in its own threads, started by `start()` (the constructor starts none); `wake()` after storing
+    makes it drain at once. `open_store` opens the acknowledgement marker's own connection to the store
+    (default: the same database as `store`)."""
 
     def __init__(
         self,
@@ -67,8 +74,10 @@ class Publisher:
         password: str | None = None,
         stats_extra: Callable[[], dict] | None = None,
         commands: dict[str, Callable[[bytes], None]] | None = None,
+        open_store: Callable[[], Store] | None = None,
     ) -> None:
         self.store = store
+        self._open_store = open_store or reopen(store)
         self.settings = settings
         self.device = device
         self.topics = Topics(settings.topic_prefix, device)
@@ -85,24 +94,34 @@ class Publisher:
         self._thread: threading.Thread | None = None
         self._conn: Connection | None = None
         self._marks: queue.Queue[list[int] | None] = queue.Queue()
-        self._marker = threading.Thread(target=self._mark_loop, name="mqtt-acks", daemon=True)
-        self._marker.start()
+        self._marker: threading.Thread | None = None
+        self._started = False
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the publishing thread."""
-        self._thread = threading.Thread(target=self.run, name="mqtt-publisher", daemon=True)
-        self._thread.start()
+        """Start the acknowledgement marker, then the publishing thread (whose settling waits on it).
+        Once only: a stopped or started publisher is not started again."""
+        if self._started or self._stop.is_set():
+            what = "already started" if self._started else "stopped"
+            raise RuntimeError(f"Publisher.start(): {what}; a publisher starts once (make a new one)")
+        self._started = True
+        marker = threading.Thread(target=self._mark_loop, name="mqtt-acks", daemon=True)
+        marker.start()
+        self._marker = marker  # set once running, so stop() never joins a thread that never started
+        thread = threading.Thread(target=self.run, name="mqtt-publisher", daemon=True)
+        thread.start()
+        self._thread = thread
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Publish `offline`, disconnect cleanly and end the thread."""
+        """Publish `offline`, disconnect cleanly and end the threads; safe before or after a failed start."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        self._marks.put(None)  # after the last acknowledgements of the final connection
-        self._marker.join(timeout)
+        if self._marker is not None:
+            self._marks.put(None)  # after the last acknowledgements of the final connection
+            self._marker.join(timeout)
 
     def wake(self) -> None:
         """New rows are in the outbox."""
@@ -258,7 +277,7 @@ class Publisher:
                     if ids is None:
                         return
                     if marks is None:
-                        marks = Store(self.store.state_dir, self.store.settings)
+                        marks = self._open_store()
                     marks.mark_sent(ids)
                 except Exception as exc:  # rows stay unsent: sent again later, never lost
                     log.warning("could not record %d acknowledgements: %s", len(ids or []), exc)
