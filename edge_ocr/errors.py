@@ -14,7 +14,11 @@ class ImageError(EdgeOcrError):
 
 
 class ConfigError(EdgeOcrError):
-    """A setting is unknown or has a bad value."""
+    """A setting is unknown or has a bad value; `problems` lists each one when a file had several."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems) if problems else [message]
 
 
 class StoreError(EdgeOcrError):

@@ -1,63 +1,79 @@
-"""The daemon: the one place that wires concrete parts (source, gate, engine, codes, store, publisher)
-into threads with a bounded queue, speaks the systemd notify protocol and writes its health."""
+"""The composition root: the one place where configuration sections become parts (store, engine,
+codes, publisher, GPIO button, source), opened in order and closed in reverse (an ExitStack).
+
+`edge-ocr run` (edge_ocr/daemon.py), `scan` and `publish` build their parts here.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from edge_ocr.codes import CodeScanner
-from edge_ocr.config import DOCUMENT_KINDS, LIVE_KINDS, Config, code_options, engine_settings, store_settings
-from edge_ocr.documents import PageImage
+from edge_ocr.codes.scanner import CodeOptions, CodeScanner
+from edge_ocr.config import Config
 from edge_ocr.errors import ConfigError
-from edge_ocr.gate import FrameGate, RepeatFilter
-from edge_ocr.notify import Notifier
-from edge_ocr.publish.messages import message_builder
-from edge_ocr.publish.topics import Topics
-from edge_ocr.reader import read_page
-from edge_ocr.results import PageResult
-from edge_ocr.sources import EndOfSource, Frame, FrameSource, ResilientSource, item_fingerprint, make_source
 from edge_ocr.store import Store
+from edge_ocr.store.settings import ImagePolicy, RetentionPolicy, StoreSettings
 
 log = logging.getLogger("edge_ocr.service")
 
-STATUS_FILE = "status.json"
-BACKLOG_NICE = 10  # CPU niceness while an inbox backlog is worked through
-BACKLOG_LARGE = 20
-FPS_WINDOW = 120  # frames the rate is measured over
-DRAIN_S = 10.0  # a finite source has ended: the longest wait for a connected publisher to send the rest
+
+# ---- settings: the configuration's sections become the stages' own settings here only ----------
 
 
-@dataclass
-class Counters:
-    """What the daemon did, for stats, STATUS= and status.json."""
+def store_settings(config: Config) -> StoreSettings:
+    """The store's settings from the [device] and [store] sections."""
+    s = config.store
+    return StoreSettings(
+        device=config.device_id,
+        images=ImagePolicy(keep=s.images, quality=s.image_quality, thumb_px=s.thumb_px),
+        retention=RetentionPolicy(
+            max_age_days=s.max_age_days or None,
+            max_bytes=int(s.max_mb * 1048576) or None,
+            outbox=s.outbox_policy,
+            outbox_max_unsent=s.outbox_max_unsent,
+            min_free_bytes=int(s.min_free_mb * 1048576),
+        ),
+    )
 
-    captured: int = 0
-    processed: int = 0
-    stored: int = 0
-    repeats: int = 0
-    empty: int = 0
-    dropped: int = 0
-    failed: int = 0
-    skipped_already_stored: int = 0
-    last_error: str | None = None
-    started: float = field(default_factory=time.time)
-    recent: deque = field(default_factory=lambda: deque(maxlen=FPS_WINDOW))  # processing end times
 
-    def fps(self) -> float:
-        """Frames processed per second over the last FPS_WINDOW frames (at most the last minute)."""
-        now = time.monotonic()
-        times = [t for t in self.recent if now - t <= 60]
-        if len(times) < 2:
-            return 0.0
-        return round((len(times) - 1) / max(now - times[0], 1e-3), 3)
+def engine_settings(config: Config, models_dir: Path | None = None):
+    """The OCR engine's settings from the [ocr] section (imported lazily: codes-only devices skip it)."""
+    from dataclasses import replace
+
+    from edge_ocr.ocr.detect import DetectorSettings
+    from edge_ocr.ocr.engine import EngineSettings
+    from edge_ocr.ocr.pipeline import OcrOptions
+
+    o = config.ocr
+    options = OcrOptions(
+        min_confidence=o.min_confidence,
+        roi=(o.roi[0], o.roi[1], o.roi[2], o.roi[3]) if o.roi else None,
+        allowlist=o.allow or None,
+        classify=o.classify,
+        detect_rotation=o.detect_rotation,
+        second_opinion_below=o.second_opinion_below,
+    )
+    return EngineSettings(
+        pack=o.pack or None,
+        variant=o.variant or None,
+        models_dir=models_dir,
+        threads=o.threads,
+        runtime=o.runtime,
+        second_opinion=o.second_opinion,
+        detector=replace(DetectorSettings(), max_side=o.max_side),
+        options=options,
+    )
+
+
+def code_options(config: Config) -> CodeOptions:
+    """The code scanner's options from the [codes] section."""
+    c = config.codes
+    return CodeOptions(tuple(c.readers), tuple(c.retry), c.budget_ms, c.zbar_density)
 
 
 def gpio_button(pin: int, pressed: Callable[[], None]):
@@ -78,382 +94,80 @@ def gpio_button(pin: int, pressed: Callable[[], None]):
     return button
 
 
-class Daemon:
-    """`edge-ocr run`: capture -> gate -> queue -> read -> store (+ outbox) -> publish."""
+# ---- parts ----------------------------------------------------------------------------------------
 
-    def __init__(
-        self,
-        config: Config,
-        state_dir: Path,
-        notifier: Notifier | None = None,
-        source: FrameSource | None = None,
-        password: str | None = None,
-    ) -> None:
-        self.config = config
-        self.state_dir = Path(state_dir)
-        self.notifier = notifier or Notifier()
-        self.counters = Counters()
-        self.gate = FrameGate(config.gate)
-        self.repeats = RepeatFilter(config.gate.repeat_window_s)
-        self.kind = config.source.kind
-        self.live = self.kind in LIVE_KINDS or (self.kind == "video" and config.source.realtime)
-        # Documents (inbox files, an images folder read once) are kept page by page, empty or repeated;
-        # a live scene stores neither empty frames nor repeats.
-        self._documents = self.kind in DOCUMENT_KINDS and not config.source.loop
-        self._source_arg = source
-        self._password = password
-        self._stop = threading.Event()
-        self._queue: deque[Frame] = deque()
-        self._cond = threading.Condition()
-        self._capture_beat = time.monotonic()
-        self._busy_since: float | None = None
-        self._capture_done = threading.Event()
-        self._capture_failed = False
-        self._fingerprint: tuple[str, str] | None = None  # (inbox file, its sha256)
-        self.pipeline = None
-        self.codes: CodeScanner | None = None
-        self.store: Store | None = None
-        self.publisher = None
-        self.source: ResilientSource | None = None
-        self._button = None  # the GPIO trigger button, kept alive while the daemon runs
 
-    # ---- start and stop ----------------------------------------------------------------------------
+@dataclass
+class Parts:
+    """What the daemon runs on; each part is None when the configuration leaves it out."""
 
-    def start(self) -> None:
-        """Open the store, load the models, start publishing, open the source; then READY=1."""
-        c = self.config
-        self.store = Store(self.state_dir, store_settings(c))
-        self.builder = message_builder(
-            Topics(c.mqtt.topic_prefix, c.device_id), c.mqtt.publish_codes, c.mqtt.ha_discovery
-        )
-        if c.ocr.enabled:
-            from edge_ocr.ocr.engine import load_engine
+    store: Store
+    pipeline: Any = None  # OcrPipeline (imported only when text reading is on)
+    codes: CodeScanner | None = None
+    publisher: Any = None  # Publisher (imported only when MQTT is on)
+    source: Any = None  # ResilientSource
+    button: Any = None  # the GPIO trigger, kept alive while the daemon runs
+    stack: ExitStack = field(default_factory=ExitStack)
 
-            engine = load_engine(engine_settings(c))
-            self.pipeline = engine.pipeline
-            log.info(
-                "models loaded: %s (%s) on %s in %.0f ms",
-                engine.pack.name,
-                engine.pack.variant,
-                engine.runtime,
-                engine.load_ms,
-            )
-        if c.codes.enabled:
-            self.codes = CodeScanner(code_options(c))
-        if c.mqtt.enabled:
-            from edge_ocr.publish.publisher import Publisher
+    def close(self) -> None:
+        """Close everything that was opened, the last opened first."""
+        self.stack.close()
 
-            self.publisher = Publisher(
-                self.store, c.mqtt, c.device_id, self._password, self.stats_extra, {"scan": self._cmd_scan}
-            )
-            self.publisher.start()
-        if c.gate.trigger == "gpio":
-            self._button = gpio_button(c.gate.gpio_pin, self.gate.request)
-        self.source = ResilientSource(self._source_arg or make_source(c.source), c.source)
-        self._wait_for_source()
-        if self._stop.is_set():
-            return
-        self.notifier.ready(self.status_line())
-        log.info("ready: source %s, trigger %s", self.source.name, c.gate.trigger)
 
-    def _wait_for_source(self) -> None:
-        """READY=1 waits for the source; meanwhile the start timeout is extended and the reason shown."""
-        while not self._stop.is_set():
-            if self.source.try_open():
-                return
-            self.write_status(notify=False)  # `edge-ocr status`: running, and why it is not ready
-            self.notifier.send(
-                EXTEND_TIMEOUT_USEC=int(30e6), STATUS=f"waiting for the source: {self.source.last_error}"
-            )
-            self._stop.wait(min(5.0, self.config.source.reopen_max_s))
+def open_store(config: Config, state_dir: Path) -> Store:
+    """The store under the state directory, as [device] and [store] say."""
+    return Store(state_dir, store_settings(config))
 
-    def request_stop(self) -> None:
-        """SIGTERM/SIGINT: finish the frame in hand, then stop."""
-        self._stop.set()
-        with self._cond:
-            self._cond.notify_all()
 
-    def _cmd_scan(self, _payload: bytes) -> None:
-        self.gate.request()
+def open_engine(config: Config):
+    """The OCR engine from [ocr]; None when text reading is off."""
+    if not config.ocr.enabled:
+        return None
+    from edge_ocr.ocr.engine import load_engine
 
-    # ---- the threads -------------------------------------------------------------------------------
+    engine = load_engine(engine_settings(config))
+    p = engine.pack
+    log.info("models loaded: %s (%s) on %s in %.0f ms", p.name, p.variant, engine.runtime, engine.load_ms)
+    return engine
 
-    def run(self) -> int:
-        """Start, run until stopped (or a finite source ends), shut down cleanly; the exit status."""
-        try:
-            self.start()
-        except Exception:
-            self.shutdown()
-            raise
-        threads = [
-            threading.Thread(target=self._capture_loop, name="capture", daemon=True),
-            threading.Thread(target=self._inference_loop, name="inference", daemon=True),
-        ]
-        for t in threads:
-            t.start()
-        next_status = 0.0
-        while not self._stop.is_set():
-            if self._capture_done.is_set() and not self._queue and self._busy_since is None:
-                log.info("the source has ended; stopping")
-                self._let_publisher_drain()
-                break
-            now = time.monotonic()
-            if self._making_progress(now):
-                self.notifier.watchdog()
-            if now >= next_status:
-                self.write_status()
-                next_status = now + self.config.service.status_interval_s
-            self._stop.wait(0.5)
-        self.request_stop()
-        self.notifier.stopping()
-        for t in threads:
-            t.join(15)
-        self.shutdown()
-        return 1 if self._capture_failed else 0
 
-    def _let_publisher_drain(self) -> None:
-        """A finite source ended: a connected publisher may send what was just stored before the stop."""
-        if self.publisher is None:
-            return
-        self.publisher.wake()
-        deadline = time.monotonic() + DRAIN_S
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            if not self.publisher.stats.connected or not self.store.outbox_depth():
-                return
-            self._stop.wait(0.1)
+def open_parts(
+    config: Config,
+    state_dir: Path,
+    *,
+    password: str | None = None,
+    stats_extra: Callable[[], dict] | None = None,
+    commands: dict[str, Callable[[bytes], None]] | None = None,
+    on_button: Callable[[], None] | None = None,
+    before_store_closes: Callable[[], None] | None = None,
+    source: Any = None,
+) -> Parts:
+    """Open every part the configuration asks for; on any failure, close what was opened and raise."""
+    stack = ExitStack()
+    try:
+        store = open_store(config, state_dir)
+        stack.callback(store.close)
+        if before_store_closes is not None:
+            stack.callback(before_store_closes)  # e.g. the last status.json, while the store is open
+        parts = Parts(store, stack=stack)
+        engine = open_engine(config)
+        parts.pipeline = engine.pipeline if engine else None
+        if config.codes.enabled:
+            parts.codes = CodeScanner(code_options(config))
+            stack.callback(parts.codes.close)
+        if config.mqtt.enabled:
+            from edge_ocr.publish.publisher import Publisher  # paho only with MQTT on
 
-    def _making_progress(self, now: float) -> bool:
-        """WATCHDOG=1 only while both threads are alive and no frame is stuck in inference."""
-        stall = self.config.service.watchdog_stall_s
-        capture_ok = self._capture_done.is_set() or now - self._capture_beat < stall
-        busy = self._busy_since
-        inference_ok = busy is None or now - busy < stall
-        return capture_ok and inference_ok
+            parts.publisher = Publisher(store, config.mqtt, config.device_id, password, stats_extra, commands)
+            parts.publisher.start()
+            stack.callback(parts.publisher.stop)
+        if config.gate.trigger == "gpio" and on_button is not None:
+            parts.button = gpio_button(config.gate.gpio_pin, on_button)
+        from edge_ocr.sources import ResilientSource, make_source
 
-    def _capture_loop(self) -> None:
-        try:
-            while not self._stop.is_set():
-                self._capture_beat = time.monotonic()
-                try:
-                    frame = self.source.read(0.5)
-                except EndOfSource:
-                    break
-                if frame is None:
-                    continue
-                self.counters.captured += 1
-                if self.kind not in DOCUMENT_KINDS:
-                    decision = self.gate.check(frame.image)
-                    if not decision.process:
-                        continue
-                self._enqueue(frame)
-        except Exception as exc:  # never silently: the exit status is 1, so systemd restarts the service
-            log.exception("capture failed")
-            self.counters.last_error = f"capture: {exc}"
-            self._capture_failed = True
-        finally:
-            self._capture_done.set()
-            with self._cond:
-                self._cond.notify_all()
-
-    def _enqueue(self, frame: Frame) -> None:
-        limit = self.config.service.queue_size
-        with self._cond:
-            if self.live:
-                while len(self._queue) >= limit:
-                    self._queue.popleft()  # capture never blocks: the oldest frame goes
-                    self.counters.dropped += 1
-            else:
-                while len(self._queue) >= limit and not self._stop.is_set():
-                    self._cond.wait(0.2)  # files and recordings: wait, never drop
-            self._queue.append(frame)
-            self._cond.notify_all()
-
-    def _inference_loop(self) -> None:
-        self._lower_priority_for_backlog()
-        while True:
-            with self._cond:
-                while not self._queue and not self._stop.is_set() and not self._capture_done.is_set():
-                    self._cond.wait(0.5)
-                if self._stop.is_set() or not self._queue:
-                    if self._stop.is_set() or self._capture_done.is_set():
-                        return
-                    continue
-                frame = self._queue.popleft()
-                self._busy_since = time.monotonic()  # under the lock: never "idle" with a frame in hand
-                self._cond.notify_all()
-            try:
-                self.process(frame)
-            finally:
-                self._busy_since = None
-                self.counters.recent.append(time.monotonic())
-
-    def _lower_priority_for_backlog(self) -> None:
-        backlog = getattr(self.source.source if self.source else None, "backlog_size", None)
-        if backlog is not None and backlog() > BACKLOG_LARGE:
-            try:
-                os.nice(BACKLOG_NICE)
-                log.info("working through a backlog of %d files at lower CPU priority", backlog())
-            except OSError:
-                pass
-
-    # ---- one frame -----------------------------------------------------------------------------------
-
-    def read_frame(self, frame: Frame) -> PageResult:
-        """OCR and codes of one frame: the very stages `edge-ocr scan` uses (reader.read_page)."""
-        t = time.perf_counter()
-        h, w = frame.image.shape[:2]
-        result = read_page(
-            self.pipeline, PageImage(frame.source, frame.page, w, h, frame.image), codes=self.codes
-        )
-        result.timings_ms["total"] = (time.perf_counter() - t) * 1000
-        return result
-
-    def process(self, frame: Frame) -> None:
-        """Read, de-duplicate, store (with its outbox rows), wake the publisher; a failure is recorded."""
-        fingerprint = self._item_fingerprint(frame)
-        if fingerprint and self.store.find_fingerprint(fingerprint, frame.page):
-            self.counters.skipped_already_stored += 1  # an inbox file read before a restart
-            self._done(frame, True)
-            return
-        try:
-            result = self.read_frame(frame)
-        except Exception as exc:
-            log.exception("reading frame %d of %s failed", frame.index, frame.source)
-            self.counters.failed += 1
-            self.counters.last_error = f"{frame.source}: {exc}"
-            h, w = frame.image.shape[:2]
-            failed = PageResult(frame.source, frame.page, w, h, text_origin="none")
-            self._save(failed, frame, fingerprint, status="error", error=str(exc))
-            self._done(frame, False, str(exc))
-            return
-        self.counters.processed += 1
-        document = bool(frame.item) or self._documents
-        if not document and not (result.lines or result.codes):
-            self.counters.empty += 1  # a frame of a live scene with nothing on it is not stored
-            return
-        repeat = None if document else self.repeats.repeat_of(result)
-        if repeat is not None:
-            self.counters.repeats += 1
-            self.store.bump_seen(repeat, frame.captured_ms)
-            self._done(frame, True)
-            return
-        scan_id = self._save(result, frame, fingerprint)
-        if scan_id is not None:
-            self.repeats.remember(result, scan_id)
-        self._done(frame, scan_id is not None, None if scan_id is not None else self.counters.last_error)
-
-    def _save(self, result: PageResult, frame: Frame, fingerprint: str | None, **kw) -> int | None:
-        try:
-            scan_id = self.store.save_scan(
-                result,
-                captured_ms=frame.captured_ms,
-                fingerprint=fingerprint,
-                image=frame.image,
-                messages=self.builder,
-                **kw,
-            )
-        except Exception as exc:  # e.g. disk full: counted and shown; the loop goes on
-            log.error("could not store the result of %s: %s", frame.source, exc)
-            self.counters.last_error = str(exc)
-            return None
-        self.counters.stored += 1
-        if self.publisher is not None:
-            self.publisher.wake()
-        return scan_id
-
-    def _item_fingerprint(self, frame: Frame) -> str | None:
-        """sha256 of the inbox file, hashed once per file (at its first page: a scanner often reuses
-        a name such as scan.png for new content)."""
-        if not frame.item:
-            return None
-        if frame.page == 1 or self._fingerprint is None or self._fingerprint[0] != frame.item:
-            self._fingerprint = (frame.item, item_fingerprint(Path(frame.item)))
-        return self._fingerprint[1]
-
-    def _done(self, frame: Frame, ok: bool, error: str | None = None) -> None:
-        try:
-            self.source.done(frame, ok, error)
-        except Exception as exc:
-            log.error("could not file %s away: %s", frame.item, exc)
-
-    # ---- health ----------------------------------------------------------------------------------------
-
-    def stats_extra(self) -> dict:
-        """The daemon's figures added to the MQTT stats message."""
-        c = self.counters
-        src = self.source
-        return {
-            "fps": c.fps(),
-            "frames": {
-                "captured": c.captured,
-                "processed": c.processed,
-                "stored": c.stored,
-                "repeats": c.repeats,
-                "dropped": c.dropped,
-                "failed": c.failed,
-                "skipped_already_stored": c.skipped_already_stored,
-            },
-            "gate": dict(self.gate.counts),
-            "source": {
-                "name": src.name if src else None,
-                "reconnects": src.reconnects if src else 0,
-                "stalls": src.stalls if src else 0,
-                "last_error": src.last_error if src else None,
-                **self._file_errors(),
-            },
-            "last_error": c.last_error,
-        }
-
-    def _file_errors(self) -> dict:
-        """Files a folder source could not decode (images: skipped, inbox: failed/), else only in the log."""
-        inner = self.source.source if self.source else None
-        failed = getattr(inner, "files_failed", None)
-        if not isinstance(failed, int):
-            return {}
-        return {"files_failed": failed, "file_error": getattr(inner, "last_error", None)}
-
-    def status_line(self, depth: int | None = None) -> str:
-        """One line for systemd's STATUS= (the outbox depth is passed in when already known)."""
-        if depth is None:
-            depth = self.store.outbox_depth() if self.store else 0
-        c = self.counters
-        err = f", last error: {c.last_error[:80]}" if c.last_error else ""
-        return f"{c.fps():.2f} fps, {c.processed} read, {c.dropped} dropped, outbox {depth}{err}"
-
-    def write_status(self, notify: bool = True) -> None:
-        """STATUS= to systemd and status.json in the state directory (for `edge-ocr status`)."""
-        try:
-            store = self.store.status().to_dict() if self.store else {}
-            body = {
-                "pid": os.getpid(),
-                "updated": time.time(),
-                "started": self.counters.started,
-                "device": self.config.device_id,
-                "config": self.config.origin,
-                "mqtt_connected": bool(self.publisher and self.publisher.stats.connected),
-                "mqtt_last_error": self.publisher.stats.last_error if self.publisher else None,
-                **self.stats_extra(),
-                "store": store,
-            }
-            path = self.state_dir / STATUS_FILE
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(body, indent=1))
-            os.replace(tmp, path)
-            if notify:
-                self.notifier.status(self.status_line(store.get("outbox_unsent")))
-        except Exception as exc:  # health reporting must never stop the reading
-            log.warning("could not write the status: %s", exc)
-
-    def shutdown(self) -> None:
-        """Flush and close everything; the publisher says offline."""
-        if self.publisher is not None:
-            self.publisher.stop()
-        if self.source is not None:
-            self.source.close()
-        if self.codes is not None:
-            self.codes.close()
-        if self.store is not None:
-            self.write_status()
-            self.store.close()
-            self.store = None
-        self.notifier.close()
+        parts.source = ResilientSource(source or make_source(config.source), config.source)
+        stack.callback(parts.source.close)
+        return parts
+    except BaseException:
+        stack.close()
+        raise

@@ -9,7 +9,7 @@ MODE="${1:-run}"
 PY="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
-APT_RUN=(libzbar0 fonts-dejavu-core)
+APT_RUN=(libzbar0)  # fonts-dejavu-core only for tests (tests/synth renders with it)
 APT_TEST=(fonts-dejavu-core poppler-utils mosquitto mosquitto-clients)
 APT_BENCH=(tesseract-ocr tesseract-ocr-eng)
 

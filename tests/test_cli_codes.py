@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from edge_ocr.cli import main
-from edge_ocr.synth.codes import place_codes, render_code
 from tests.imaging import render_lines
 from tests.pdfmaker import image_pdf
+from tests.synth.codes import place_codes, render_code
 
 QR_TEXT = "https://example.com/asset/A-1042"
 GS1_HRI = "(01)09501101530003(10)AB12(21)XYZ"
@@ -111,7 +111,7 @@ def test_full_scan_has_lines_and_codes(label, capsys):
 
 @pytest.mark.engine
 def test_no_codes_leaves_codes_empty(label, capsys):
-    assert main(["scan", "--no-codes", "--format", "jsonl", "--roi", "0,0,10,10", str(label)]) == 0
+    assert main(["scan", "--no-codes", "--format", "jsonl", "--roi", "0,0,20,20", str(label)]) == 0
     assert json.loads(capsys.readouterr().out)["codes"] == []
 
 
@@ -127,8 +127,8 @@ def test_bad_input_is_reported_and_the_rest_still_read(label, tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--code-readers", "zxing,quagga"], "unknown reader 'quagga'"),
-        (["--code-retry", "dense,wobble"], "unknown retry step 'wobble'"),
+        (["--code-readers", "zxing,quagga"], "--code-readers: 'quagga' is not one of zxing, zbar"),
+        (["--code-retry", "dense,wobble"], "--code-retry: 'wobble' is not one of dense"),
         (["--no-codes"], "exclude each other"),
     ],
 )

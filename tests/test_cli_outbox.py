@@ -72,7 +72,7 @@ def test_mqtt_config_is_checked_by_key(tmp_path):
     cfg.write_text('[mqtt]\nenabled = true\nhost = "10.0.0.5"\nprotocol = "3.1.1"\n')
     assert load(cfg).mqtt.protocol == "3.1.1"
     cfg.write_text('[mqtt]\nhots = "x"\n')
-    with pytest.raises(ConfigError, match=r"c\.toml: \[mqtt\]: unknown key 'hots' \(did you mean 'host'\?\)"):
+    with pytest.raises(ConfigError, match=r"c\.toml: \[mqtt\] hots: unknown key \(did you mean 'host'\?\)"):
         load(cfg)
     for bad, message in [
         ({"mqtt": {"protocol": "4"}}, "protocol"),

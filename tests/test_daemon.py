@@ -297,7 +297,7 @@ def test_missing_camera_is_waited_for_and_status_says_why(tmp_path: Path, stack:
     waiting = daemon.wait_status(lambda s: "does not exist" in (s["source"]["last_error"] or ""), START_S)
     assert waiting["frames"]["captured"] == 0 and waiting["pid"] == daemon.pid
     time.sleep(1.5)  # it keeps trying and stays up
-    assert daemon.running() and "edge_ocr.service: ready:" not in daemon.log()
+    assert daemon.running() and "edge_ocr.daemon: ready:" not in daemon.log()
     shown = cli("status", "--state-dir", str(daemon.state_dir))
     assert shown.returncode == 0, shown.stdout + shown.stderr
     assert "running" in shown.stdout and f"{camera} does not exist" in shown.stdout, shown.stdout

@@ -339,12 +339,12 @@ def test_config_template_broker_tls_password_and_extra_keys(trim_blocks):
         edge_ocr_config_extra={
             "ocr": {"threads": 4, "roi": [0.1, 0.1, 0.8, 0.8], "allow": "0-9A-Z-"},
             "codes": {"readers": ["zxing"], "budget_ms": 150.0},
-            "source": {"loop": False, "kind": "ignored: has its own variable"},
+            "source": {"stall_s": 20.0, "kind": "ignored: has its own variable"},
             "mqtt": {"keepalive_s": 45},
         },
     )
     assert config.source.kind == "gstreamer"
-    assert config.source.pipeline == pipeline
+    assert config.source.pipeline == pipeline and config.source.stall_s == 20.0
     assert config.mqtt.enabled and config.mqtt.tls
     assert (config.mqtt.host, config.mqtt.port, config.mqtt.username) == ("mqtt.site.example", 0, "edge-ocr")
     assert config.mqtt.password_credential == "mqtt-password"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import socket
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge_ocr.config import SOURCE_KINDS, SourceSection
+from edge_ocr.config import SOURCE_KINDS, SourceSettings, VideoSettings, source_settings
 from edge_ocr.errors import ConfigError
 from edge_ocr.sources import (
     EndOfSource,
@@ -55,8 +56,8 @@ def make_video(path: Path, frames: int = 10, fps: float = 25.0, size=(64, 48)) -
     return path
 
 
-def settings(**kw) -> SourceSection:
-    return SourceSection(**kw)
+def settings(kind: str = "video", **kw) -> SourceSettings:
+    return source_settings(kind, **kw)
 
 
 def read_all(source, timeout_s: float = 1.0) -> list[Frame]:
@@ -623,11 +624,12 @@ def test_gstreamer_without_support_says_so():
 def test_make_source_maps_every_kind(tmp_path):
     """Every configurable kind gets a source class that reads that kind (each names itself after it)."""
     classes = (PiCameraSource, OpenCVSource, ImagesSource, InboxSource)
-    for kind in SOURCE_KINDS:
-        source = make_source(settings(kind=kind, path=str(tmp_path)))
+    for kind, row in SOURCE_KINDS.items():
+        has_path = "path" in {f.name for f in dataclasses.fields(row.settings)}
+        source = make_source(settings(kind, **({"path": str(tmp_path)} if has_path else {})))
         assert isinstance(source, classes) and source.name.startswith(f"{kind}:"), (kind, source)
-    with pytest.raises(ConfigError, match="'kind'"):
-        make_source(settings(kind="webcam"))
+    with pytest.raises(ConfigError, match="'webcam' is not one of"):
+        make_source(VideoSettings(kind="webcam"))
 
 
 # ---- picamera2 (the only fake: the camera library itself) -----------------------------------------------
@@ -787,12 +789,16 @@ def test_picamera_errors_become_source_errors(fake_picamera2):
         PiCameraSource(settings(kind="picamera2", autofocus="macro"))
 
 
-def test_every_configurable_kind_has_a_source_class_and_no_other():
-    """config.SOURCE_KINDS (validated at start-up) and the factory's table must name the same kinds,
-    and live/document kinds must be kinds."""
-    from edge_ocr.config import DOCUMENT_KINDS, LIVE_KINDS
-    from edge_ocr.sources.factory import SOURCES
+def test_every_kind_in_the_one_table_has_its_own_settings_and_a_source_class():
+    """config.kinds.SOURCE_KINDS is the only list of kinds: each row's settings carry its name and
+    traits, and its factory imports to a class."""
+    import importlib
 
-    assert set(SOURCES) == set(SOURCE_KINDS)
-    assert set(LIVE_KINDS) | set(DOCUMENT_KINDS) <= set(SOURCE_KINDS)
-    assert not set(LIVE_KINDS) & set(DOCUMENT_KINDS)
+    for name, row in SOURCE_KINDS.items():
+        made = row.settings()
+        assert made.kind == name
+        module, _, cls = row.factory.partition(":")
+        assert isinstance(getattr(importlib.import_module(module), cls), type)
+        assert not (made.live and made.document), name
+    assert source_settings("video", realtime=False).live is False
+    assert source_settings("images", loop=True).document is False

@@ -84,7 +84,7 @@ def measure(args: argparse.Namespace) -> dict:
         "pack": engine.pack.name,
         "variant": engine.pack.variant,
         "runtime": engine.runtime,
-        "threads": args.threads,
+        "threads": engine_settings(args).threads,
         "load_ms": round(load_ms, 1),
         "cold_start_ms": round(_cold_start_ms(args), 1),
         "detector_tile_ms": {

@@ -7,12 +7,13 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from edge_ocr.codes import CodeOptions, CodeScanner
-from edge_ocr.codes.ladder import STEPS
+from edge_ocr import service
+from edge_ocr.codes import CodeScanner
+from edge_ocr.codes.names import RETRY_STEPS
+from edge_ocr.config import CodesSection, Config, OcrSection, override
+from edge_ocr.config.sections import RUNTIMES
 from edge_ocr.errors import EdgeOcrError
-from edge_ocr.ocr.detect import DetectorSettings
 from edge_ocr.ocr.engine import Engine, EngineSettings, load_engine
-from edge_ocr.ocr.pipeline import OcrOptions
 
 
 def parse_roi(text: str) -> tuple[float, float, float, float]:
@@ -21,37 +22,33 @@ def parse_roi(text: str) -> tuple[float, float, float, float]:
         values = tuple(float(v) for v in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"--roi {text!r}: expected four numbers x,y,w,h") from None
-    if len(values) != 4 or min(values) < 0 or values[2] <= 0 or values[3] <= 0:
-        raise argparse.ArgumentTypeError(f"--roi {text!r}: expected x,y,w,h with w and h > 0")
-    return values  # type: ignore[return-value]
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError(f"--roi {text!r}: expected four numbers x,y,w,h")
+    return values  # type: ignore[return-value]  # ranges: OcrSection's rules, as for [ocr] roi
 
 
 def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
-    """Model, runtime and reading options."""
+    """Model, runtime and reading options: each overrides its [ocr] key (defaults live in OcrSection)."""
+    d = OcrSection()
     g = parser.add_argument_group("engine")
     g.add_argument("--pack", help="model pack (default: the manifest's default; see `edge-ocr models`)")
     g.add_argument("--variant", help="model variant, e.g. fp16 or int8 (default: the manifest's)")
     g.add_argument("--models-dir", type=Path, help="folder holding manifest.json (default: shipped)")
-    g.add_argument("--threads", type=int, default=2, help="inference threads (default: 2)")
-    g.add_argument("--runtime", default="auto", choices=["auto", "litert", "tflite_runtime"])
+    g.add_argument("--threads", type=int, help=f"inference threads (default: {d.threads})")
+    g.add_argument("--runtime", choices=RUNTIMES, help=f"TFLite runtime (default: {d.runtime})")
     g.add_argument(
         "--max-side",
         type=int,
-        default=DetectorSettings.max_side,
-        help="long side of the detector's fine pass in pixels (default: %(default)s)",
+        help=f"long side of the detector's fine pass in pixels (default: {d.max_side})",
     )
     g.add_argument(
         "--second-opinion",
-        default="auto",
         metavar="auto|none|PACK[/VARIANT]",
         help="recogniser that re-reads unsure lines (default: the pack's choice, see `edge-ocr models`)",
     )
     r = parser.add_argument_group("reading")
     r.add_argument(
-        "--min-confidence",
-        type=float,
-        default=OcrOptions.min_confidence,
-        help="drop lines below this confidence (default: %(default)s)",
+        "--min-confidence", type=float, help=f"drop lines below this confidence (default: {d.min_confidence})"
     )
     r.add_argument("--roi", type=parse_roi, help="region of interest x,y,w,h (pixels, or fractions <= 1)")
     r.add_argument(
@@ -62,52 +59,69 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     r.add_argument(
         "--second-opinion-below",
         type=float,
-        default=OcrOptions.second_opinion_below,
         metavar="CONF",
-        help="re-read lines read less surely than this with the second opinion (default: %(default)s)",
+        help=f"re-read lines read less surely than this (default: {d.second_opinion_below})",
     )
     r.add_argument("--no-classify", action="store_true", help="skip the 0/180 line classifier")
     r.add_argument("--no-rotate", action="store_true", help="do not detect pages turned 90/270 degrees")
 
 
-def engine_settings(args: argparse.Namespace) -> EngineSettings:
-    """EngineSettings from parsed arguments."""
-    if args.threads < 1:
-        raise EdgeOcrError("--threads must be at least 1")
-    if not 0.0 <= args.min_confidence <= 1.0:
-        raise EdgeOcrError("--min-confidence must be between 0 and 1")
-    if not 0.0 <= args.second_opinion_below <= 1.0:
-        raise EdgeOcrError("--second-opinion-below must be between 0 and 1")
-    options = OcrOptions(
-        min_confidence=args.min_confidence,
-        roi=args.roi,
-        allowlist=args.allow,
-        classify=not args.no_classify,
-        detect_rotation=not args.no_rotate,
-        second_opinion_below=args.second_opinion_below,
-    )
-    detector = replace(DetectorSettings(), max_side=args.max_side)
-    return EngineSettings(
-        pack=args.pack,
-        variant=args.variant,
-        models_dir=args.models_dir,
-        threads=args.threads,
-        runtime=args.runtime,
-        second_opinion=args.second_opinion,
-        detector=detector,
-        options=options,
-    )
+# [ocr] key -> the flag that overrides it
+OCR_FLAGS = {
+    "pack": "--pack",
+    "variant": "--variant",
+    "threads": "--threads",
+    "runtime": "--runtime",
+    "max_side": "--max-side",
+    "second_opinion": "--second-opinion",
+    "min_confidence": "--min-confidence",
+    "roi": "--roi",
+    "allow": "--allow",
+    "second_opinion_below": "--second-opinion-below",
+}
 
 
-def open_engine(args: argparse.Namespace) -> Engine | None:
+def _given(args: argparse.Namespace, flags: dict[str, str]) -> dict[str, tuple[str, object]]:
+    """The flags given on the command line, as section key -> (flag, value)."""
+    out: dict[str, tuple[str, object]] = {}
+    for key, flag in flags.items():
+        value = getattr(args, flag.lstrip("-").replace("-", "_"), None)
+        if value is not None:
+            out[key] = (flag, list(value) if isinstance(value, tuple) else value)
+    return out
+
+
+def ocr_section(args: argparse.Namespace, base: OcrSection) -> OcrSection:
+    """The [ocr] section with the command line's flags put in, checked by the section's rules."""
+    values = _given(args, OCR_FLAGS)
+    if args.no_classify:
+        values["classify"] = ("--no-classify", False)
+    if args.no_rotate:
+        values["detect_rotation"] = ("--no-rotate", False)
+    return override(base, values, "ocr")
+
+
+def engine_settings(args: argparse.Namespace, config: Config | None = None) -> EngineSettings:
+    """EngineSettings from the configuration with the command line's overrides."""
+    config = config or Config()
+    return service.engine_settings(replace(config, ocr=ocr_section(args, config.ocr)), args.models_dir)
+
+
+def _report(exc: Exception) -> None:
+    for line in getattr(exc, "problems", None) or [str(exc)]:
+        print(f"edge-ocr: {line}", file=sys.stderr)
+
+
+def open_engine(args: argparse.Namespace, config: Config | None = None) -> Engine | None:
     """Load the engine, or print why not (setup errors are exit status 2)."""
     try:
-        engine = load_engine(engine_settings(args))
-        if args.allow:
-            engine.pipeline.decoder(args.allow)
+        settings = engine_settings(args, config)
+        engine = load_engine(settings)
+        if settings.options.allowlist:
+            engine.pipeline.decoder(settings.options.allowlist)
         return engine
     except (EdgeOcrError, ValueError) as exc:
-        print(f"edge-ocr: {exc}", file=sys.stderr)
+        _report(exc)
         return None
 
 
@@ -115,8 +129,12 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
+CODE_FLAGS = {"readers": "--code-readers", "retry": "--code-retry", "budget_ms": "--code-budget-ms"}
+
+
 def add_code_arguments(parser: argparse.ArgumentParser, codes_only: bool = True) -> None:
-    """Barcode and QR options."""
+    """Barcode and QR options: each overrides its [codes] key (defaults live in CodesSection)."""
+    d = CodesSection()
     g = parser.add_argument_group("codes")
     if codes_only:
         g.add_argument("--codes-only", action="store_true", help="decode codes only, skip text (fast)")
@@ -124,34 +142,32 @@ def add_code_arguments(parser: argparse.ArgumentParser, codes_only: bool = True)
     g.add_argument(
         "--code-readers",
         type=_names,
-        default=CodeOptions.readers,
         metavar="LIST",
-        help="comma-separated readers: zxing, zbar (default: both, merged)",
+        help=f"comma-separated readers: zxing, zbar (default: {','.join(d.readers)}, merged)",
     )
     g.add_argument(
         "--code-retry",
         type=_names,
-        default=CodeOptions.retry_steps,
         metavar="LIST",
-        help=f"retry steps when nothing decodes, in order ({', '.join(STEPS)}); '' for none",
+        help=f"retry steps when nothing decodes, in order ({', '.join(RETRY_STEPS)}); '' for none",
     )
     g.add_argument(
-        "--code-budget-ms",
-        type=float,
-        default=CodeOptions.retry_budget_ms,
-        help="time a frame may spend in retry steps (default: %(default)s)",
+        "--code-budget-ms", type=float, help=f"time a frame may spend in retry steps (default: {d.budget_ms})"
     )
 
 
-def open_code_scanner(args: argparse.Namespace) -> tuple[bool, CodeScanner | None]:
+def open_code_scanner(
+    args: argparse.Namespace, config: Config | None = None
+) -> tuple[bool, CodeScanner | None]:
     """(ok, scanner): scanner is None when codes are off; ok is False after printing a setup error."""
     if args.no_codes:
         return True, None
+    config = config or Config()
     try:
-        options = CodeOptions(args.code_readers, args.code_retry, args.code_budget_ms)
-        return True, CodeScanner(options)
+        section = override(config.codes, _given(args, CODE_FLAGS), "codes")
+        return True, CodeScanner(service.code_options(replace(config, codes=section)))
     except EdgeOcrError as exc:
-        print(f"edge-ocr: {exc}", file=sys.stderr)
+        _report(exc)
         return False, None
 
 

@@ -8,13 +8,13 @@ from importlib import resources
 from pathlib import Path
 
 from edge_ocr.cli import EXIT_OK, EXIT_USAGE
-from edge_ocr.config import load
-from edge_ocr.errors import EdgeOcrError
+from edge_ocr.config import load, machine_warnings
+from edge_ocr.errors import ConfigError, EdgeOcrError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `config`."""
-    parser.add_argument("action", choices=("check", "example"))
+    parser.add_argument("action", choices=("check", "example", "reference"))
     parser.add_argument("file", nargs="?", type=Path, help="check: the TOML file")
 
 
@@ -23,41 +23,31 @@ def example_text() -> str:
     return resources.files("edge_ocr").joinpath("config.example.toml").read_text(encoding="utf-8")
 
 
-def _warnings(config) -> list[str]:
-    """Referenced files that do not exist (not fatal here: they may appear on the device later)."""
-    out = []
-    for section, key in (
-        ("mqtt", "password_file"),
-        ("mqtt", "ca_file"),
-        ("mqtt", "cert_file"),
-        ("mqtt", "key_file"),
-    ):
-        value = getattr(getattr(config, section), key)
-        if value and not Path(value).exists():
-            out.append(f"[{section}] {key} = {value!r} does not exist")
-    if (
-        config.source.kind in ("video", "images", "inbox")
-        and config.source.path
-        and not Path(config.source.path).exists()
-    ):
-        out.append(f"[source] path = {config.source.path!r} does not exist")
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
-    """Print the example, or check a file: exit 0 when valid, 2 with the key and file named when not."""
+    """Print the example, or check a file: exit 0 when valid, 2 with every problem named when not."""
     if args.action == "example":
         sys.stdout.write(example_text())
+        return EXIT_OK
+    if args.action == "reference":
+        from edge_ocr.config.reference import reference_markdown
+
+        sys.stdout.write(reference_markdown())
         return EXIT_OK
     if args.file is None:
         print("edge-ocr: config check needs a FILE", file=sys.stderr)
         return EXIT_USAGE
     try:
         config = load(args.file)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"edge-ocr: {problem}", file=sys.stderr)
+        count = len(exc.problems)
+        print(f"edge-ocr: {count} problem{'s' if count > 1 else ''} in {args.file}", file=sys.stderr)
+        return EXIT_USAGE
     except EdgeOcrError as exc:
         print(f"edge-ocr: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    for warning in _warnings(config):
+    for warning in machine_warnings(config):
         print(f"warning: {warning}", file=sys.stderr)
     m = config.mqtt
     broker = (

@@ -11,10 +11,9 @@ import threading
 from edge_ocr.cli import EXIT_OK, EXIT_USAGE
 from edge_ocr.cli.run import stop_on_signals
 from edge_ocr.cli.state import add_config_argument, add_state_argument, load_config, state_dir
-from edge_ocr.config import store_settings
 from edge_ocr.errors import EdgeOcrError
 from edge_ocr.publish.secrets import read_password
-from edge_ocr.store import Store
+from edge_ocr.service import open_store
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
             )
             return EXIT_USAGE
         password = read_password(config.mqtt.password_file, config.mqtt.password_credential)
-        store = Store(state_dir(args, config), store_settings(config))
+        store = open_store(config, state_dir(args, config))
     except EdgeOcrError as exc:
         print(f"edge-ocr: {exc}", file=sys.stderr)
         return EXIT_USAGE

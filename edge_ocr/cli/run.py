@@ -46,22 +46,32 @@ def stop_on_signals(request_stop: Callable[[], None]) -> None:
         signal.signal(sig, lambda *_: _thread.start_new_thread(request_stop, ()))
 
 
+def _report(exc: Exception) -> None:
+    """Every problem of a configuration on its own line; other errors as one."""
+    for line in getattr(exc, "problems", None) or [str(exc)]:
+        print(f"edge-ocr: {line}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run until SIGTERM/SIGINT (exit 0) or until a finite source ends (exit 0); 78 on a bad setup."""
+    """Run until SIGTERM/SIGINT (exit 0) or until a finite source ends (exit 0).
+
+    78 (EX_CONFIG, which the unit does not restart) for anything a restart cannot mend: the
+    configuration, the state directory or database, the models, a missing package; 1 after start-up.
+    """
     try:
         config = with_sample_footage(load_config(args))
     except EdgeOcrError as exc:
-        print(f"edge-ocr: {exc}", file=sys.stderr)
+        _report(exc)
         return EXIT_CONFIG
     where = setup_logging("debug" if args.verbose else config.service.log_level)
+    from edge_ocr.daemon import Daemon
     from edge_ocr.publish.secrets import read_password
-    from edge_ocr.service import Daemon
 
     try:
         password = read_password(config.mqtt.password_file, config.mqtt.password_credential)
         daemon = Daemon(config, state_dir(args, config), password=password)
     except EdgeOcrError as exc:
-        print(f"edge-ocr: {exc}", file=sys.stderr)
+        _report(exc)
         return EXIT_CONFIG
     stop_on_signals(daemon.request_stop)
     log.info(
@@ -73,12 +83,13 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         return daemon.run()
-    except ConfigError as exc:
-        log.error("%s", exc)
+    except (EdgeOcrError, OSError) as exc:
+        if daemon.started and not isinstance(exc, ConfigError):
+            log.error("%s", exc)
+            return EXIT_FAILED
+        log.error("cannot start: %s", exc)
+        _report(exc)
         return EXIT_CONFIG
-    except EdgeOcrError as exc:  # e.g. a model file failing its check: worth a restart after a fix
-        log.error("%s", exc)
-        return EXIT_FAILED
     except Exception:
         log.exception("the daemon failed")
         return EXIT_FAILED

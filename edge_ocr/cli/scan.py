@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, Literal, TextIO
 
@@ -16,13 +17,15 @@ from edge_ocr.cli.common import (
     open_code_scanner,
     open_engine,
 )
-from edge_ocr.cli.state import add_state_argument, state_dir
+from edge_ocr.cli.state import add_config_argument, add_state_argument, load_config, state_dir
+from edge_ocr.config import Config
 from edge_ocr.documents import DEFAULT_MAX_PIXELS, expand_inputs
 from edge_ocr.errors import EdgeOcrError, StoreFullError
 from edge_ocr.export import BINARY_FORMATS, FORMATS, ExportError, ExportPage, PageWriter, open_writer
 from edge_ocr.models import sha256_file
 from edge_ocr.reader import FileFailure, read_pages
-from edge_ocr.store import ImagePolicy, Store, StoreSettings
+from edge_ocr.service import store_settings
+from edge_ocr.store import Store
 from edge_ocr.store.settings import IMAGE_MODES
 
 
@@ -49,9 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--keep-images",
         choices=IMAGE_MODES,
-        default="none",
-        help="with --store: keep page images (none, results: pages with text or codes, all)",
+        help="with --store: keep page images (none, results: pages with text or codes, all; "
+        "default: [store] images)",
     )
+    add_config_argument(parser)
     add_state_argument(parser)
     add_engine_arguments(parser)
     add_code_arguments(parser)
@@ -97,18 +101,24 @@ def run(args: argparse.Namespace) -> int:
     if args.codes_only and args.no_codes:
         print("edge-ocr: --codes-only and --no-codes exclude each other", file=sys.stderr)
         return EXIT_USAGE
-    ok, codes = open_code_scanner(args)
+    try:  # flags override the configuration's keys (--config, $EDGE_OCR_CONFIG, /etc/edge-ocr/config.toml)
+        config = load_config(args)
+    except EdgeOcrError as exc:
+        for line in getattr(exc, "problems", None) or [str(exc)]:
+            print(f"edge-ocr: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    ok, codes = open_code_scanner(args, config)
     if not ok:
         return EXIT_USAGE
-    engine = None if args.codes_only else open_engine(args)
+    engine = None if args.codes_only else open_engine(args, config)
     if engine is None and not args.codes_only:
         return EXIT_USAGE
     pipeline = engine.pipeline if engine else None
-    store = _open_store(args)
+    store = _open_store(args, config)
     if store is False:
         return EXIT_USAGE
     # Only the PDF (and a store that keeps images) needs the pixels; otherwise they are never held.
-    keep_images = args.format == "pdf" or (store is not None and args.keep_images != "none")
+    keep_images = args.format == "pdf" or (store is not None and store.settings.images.keep != "none")
     out = _open_output(args)
     writer = open_writer(args.format, out, many=len(files) > 1)
     progress = Progress(len(files), not args.no_progress)
@@ -151,12 +161,15 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failures or not written else EXIT_OK
 
 
-def _open_store(args: argparse.Namespace) -> Store | Literal[False] | None:
-    """The store for --store (None without it); False after printing why it cannot be opened."""
+def _open_store(args: argparse.Namespace, config: Config) -> Store | Literal[False] | None:
+    """The store for --store (None without it), as the daemon's ([device] id, [store] keys); False
+    after printing why it cannot be opened."""
     if not args.store:
         return None
+    if args.keep_images:
+        config = replace(config, store=replace(config.store, images=args.keep_images))
     try:
-        return Store(state_dir(args), StoreSettings(images=ImagePolicy(keep=args.keep_images)))
+        return Store(state_dir(args, config), store_settings(config))
     except EdgeOcrError as exc:
         print(f"edge-ocr: {exc}", file=sys.stderr)
         return False

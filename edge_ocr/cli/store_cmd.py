@@ -9,8 +9,8 @@ from dataclasses import replace
 
 from edge_ocr.cli import EXIT_OK, EXIT_USAGE
 from edge_ocr.cli.state import add_config_argument, add_state_argument, format_time, load_config, state_dir
-from edge_ocr.config import store_settings
 from edge_ocr.errors import EdgeOcrError
+from edge_ocr.service import store_settings
 from edge_ocr.store import Store
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from edge_ocr.codes.names import RETRY_STEPS
+
 # A variant: the image to read and the 2x3 affine that maps its pixels back to the original.
 Variant = tuple[np.ndarray, np.ndarray]
 
@@ -98,6 +100,7 @@ STEPS: dict[str, Step] = {
         Step("rotate45", rotate45),
     )
 }
+assert tuple(STEPS) == RETRY_STEPS, "names.RETRY_STEPS lists the steps for the configuration check"
 
 
 def map_back(points: tuple[tuple[float, float], ...], back: np.ndarray) -> tuple[tuple[float, float], ...]:

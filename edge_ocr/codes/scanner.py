@@ -13,12 +13,9 @@ import numpy as np
 from edge_ocr.codes.base import CodeReader
 from edge_ocr.codes.ladder import STEPS, map_back
 from edge_ocr.codes.merge import canonical_name, merge_codes
+from edge_ocr.codes.names import DEFAULT_BUDGET_MS, DEFAULT_RETRY, DEFAULT_ZBAR_DENSITY, READERS
 from edge_ocr.errors import ConfigError, ImageError
 from edge_ocr.results import Code
-
-READERS = ("zxing", "zbar")
-# Kept after measuring each step's gain and cost (README, "Codes: the retry ladder").
-DEFAULT_STEPS = ("dense", "downscale", "equalise", "binarise", "upscale", "rotate45")
 
 
 @dataclass(frozen=True)
@@ -26,9 +23,9 @@ class CodeOptions:
     """Which readers run and how hard to retry."""
 
     readers: tuple[str, ...] = READERS
-    retry_steps: tuple[str, ...] = DEFAULT_STEPS
-    retry_budget_ms: float = 300.0  # per frame; the ladder stops at the first step past it
-    zbar_density: int = 2  # first pass: ZBar scans every Nth line (the "dense" step scans all)
+    retry_steps: tuple[str, ...] = DEFAULT_RETRY
+    retry_budget_ms: float = DEFAULT_BUDGET_MS
+    zbar_density: int = DEFAULT_ZBAR_DENSITY
 
     def validate(self) -> None:
         """Refuse unknown readers and steps by name."""

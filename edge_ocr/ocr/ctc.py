@@ -8,22 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-def parse_allowlist(spec: str) -> set[str]:
-    """Expand 'A-Z0-9-' style specs: ranges between two characters, a lone '-' is literal."""
-    chars: set[str] = set()
-    i = 0
-    while i < len(spec):
-        if i + 2 < len(spec) and spec[i + 1] == "-":
-            lo, hi = spec[i], spec[i + 2]
-            if ord(lo) > ord(hi):
-                raise ValueError(f"allow-list range {lo}-{hi} is reversed")
-            chars.update(chr(c) for c in range(ord(lo), ord(hi) + 1))
-            i += 3
-        else:
-            chars.add(spec[i])
-            i += 1
-    return chars
+from edge_ocr.ocr.allowlist import parse_allowlist
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ def roi_box(roi: tuple[float, float, float, float], width: int, height: int) -> 
     if max(x, y, w, h) <= 1.0:
         x, w = x * width, w * width
         y, h = y * height, h * height
+    if x >= width or y >= height or x + w <= 0 or y + h <= 0:
+        raise ValueError(f"the region of interest {list(roi)} lies outside the {width}x{height} image")
     x0, y0 = int(max(0, min(width - 1, round(x)))), int(max(0, min(height - 1, round(y))))
     x1, y1 = int(max(x0 + 1, min(width, round(x + w)))), int(max(y0 + 1, min(height, round(y + h))))
     return x0, y0, x1, y1

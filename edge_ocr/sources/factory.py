@@ -1,33 +1,20 @@
-"""One place that maps [source] kind to its class (an explicit table, not an if-chain)."""
+"""Make the source of a [source] kind, through the one table of kinds in config.kinds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 
-from edge_ocr.config import SourceSection
+from edge_ocr.config.kinds import SOURCE_KINDS, SourceSettings
 from edge_ocr.errors import ConfigError
 from edge_ocr.sources.base import FrameSource
-from edge_ocr.sources.images import ImagesSource
-from edge_ocr.sources.inbox import InboxSource
-from edge_ocr.sources.opencv import OpenCVSource
-from edge_ocr.sources.picamera import PiCameraSource
-
-SOURCES: dict[str, Callable[[SourceSection], FrameSource]] = {
-    "picamera2": PiCameraSource,
-    "v4l2": OpenCVSource,
-    "gstreamer": OpenCVSource,
-    "url": OpenCVSource,
-    "video": OpenCVSource,
-    "images": ImagesSource,
-    "inbox": InboxSource,
-}
 
 
-def make_source(settings: SourceSection) -> FrameSource:
+def make_source(settings: SourceSettings) -> FrameSource:
     """The (not yet opened) source for [source]; wrap it in ResilientSource to keep it coming back."""
     try:
-        factory = SOURCES[settings.kind]
+        kind = SOURCE_KINDS[settings.kind]
     except KeyError:
-        kinds = ", ".join(SOURCES)
-        raise ConfigError(f"[source] key 'kind': {settings.kind!r} is not one of {kinds}") from None
-    return factory(settings)
+        kinds = ", ".join(SOURCE_KINDS)
+        raise ConfigError(f"[source] kind: {settings.kind!r} is not one of {kinds}") from None
+    module, _, name = kind.factory.partition(":")
+    return getattr(importlib.import_module(module), name)(settings)

@@ -6,7 +6,7 @@ import glob
 import logging
 from pathlib import Path
 
-from edge_ocr.config import SourceSection
+from edge_ocr.config.kinds import ImagesSettings
 from edge_ocr.documents import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES, expand_inputs
 from edge_ocr.sources.base import EndOfSource, Frame, SourceError, now_ms
 from edge_ocr.sources.pages import PageReader
@@ -30,7 +30,7 @@ def list_files(pattern: str) -> list[Path]:
 class ImagesSource:
     """Each page of each file is a Frame; a file that cannot be decoded is logged, counted and skipped."""
 
-    def __init__(self, settings: SourceSection, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+    def __init__(self, settings: ImagesSettings, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
         self.settings = settings
         self.name = f"images:{settings.path}"
         self.max_pixels = max_pixels

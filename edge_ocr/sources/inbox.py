@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge_ocr.config import SourceSection
+from edge_ocr.config.kinds import InboxSettings
 from edge_ocr.documents import DEFAULT_MAX_PIXELS
 from edge_ocr.models import sha256_file
 from edge_ocr.sources.base import Frame, SourceError, now_ms
@@ -66,7 +66,7 @@ class InboxSource:
     may_idle = True  # an empty inbox is idle, not stalled
 
     def __init__(
-        self, settings: SourceSection, settle_s: float = 1.0, max_pixels: int = DEFAULT_MAX_PIXELS
+        self, settings: InboxSettings, settle_s: float = 1.0, max_pixels: int = DEFAULT_MAX_PIXELS
     ) -> None:
         self.settings = settings
         self.folder = Path(settings.path)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import cv2
 import numpy as np
 
-from edge_ocr.config import SourceSection
+from edge_ocr.config.kinds import SourceSettings
 from edge_ocr.sources.base import EndOfSource, Frame, SourceError, as_bgr, now_ms
 from edge_ocr.sources.grabber import LatestFrameGrabber
 
@@ -32,7 +32,7 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
-def source_name(settings: SourceSection) -> str:
+def source_name(settings: SourceSettings) -> str:
     """A short, password-free name such as "v4l2:/dev/video0" or "video:clip.avi"."""
     kind = settings.kind
     if kind == "v4l2":
@@ -61,7 +61,7 @@ class OpenCVSource:
         ! appsink drop=1 max-buffers=1
     """
 
-    def __init__(self, settings: SourceSection, open_timeout_s: float = 5.0, read_timeout_s: float = 5.0):
+    def __init__(self, settings: SourceSettings, open_timeout_s: float = 5.0, read_timeout_s: float = 5.0):
         if settings.kind not in (*THREADED_KINDS, "video"):
             raise ValueError(f"OpenCVSource cannot read kind {settings.kind!r}")
         self.settings = settings

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_ocr.config import SourceSection
+from edge_ocr.config.kinds import PiCameraSettings
 from edge_ocr.errors import ConfigError
 from edge_ocr.sources.base import Frame, SourceError, as_bgr
 from edge_ocr.sources.grabber import LatestFrameGrabber
@@ -40,7 +40,7 @@ class PiCameraSource:
     capture: sharp but slow), manual (`lens_position` in dioptres: 0 is infinity, 10 is about 10 cm).
     """
 
-    def __init__(self, settings: SourceSection, camera_num: int = 0) -> None:
+    def __init__(self, settings: PiCameraSettings, camera_num: int = 0) -> None:
         if settings.autofocus not in AF_MODES:
             raise ConfigError(
                 f"[source] key 'autofocus': expected continuous, auto or manual, got {settings.autofocus!r}"

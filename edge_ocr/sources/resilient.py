@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from edge_ocr.backoff import Backoff
-from edge_ocr.config import SourceSection
+from edge_ocr.config.kinds import SourceSettings
 from edge_ocr.sources.base import Frame, FrameSource, SourceError
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class ResilientSource:
     """
 
     def __init__(
-        self, source: FrameSource, settings: SourceSection, clock: Callable[[], float] = time.monotonic
+        self, source: FrameSource, settings: SourceSettings, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.source = source
         self.name = source.name
