@@ -130,6 +130,12 @@ def test_every_key_of_the_example_refuses_a_value_of_the_wrong_type_and_names_it
             with pytest.raises(ConfigError) as info:
                 parse(bad, "walk.toml")
             assert f"walk.toml: [{section}] {key}: " in str(info.value), (section, key)
+    for kind, body in _kind_blocks(EXAMPLE.read_text()).items():  # the keys of every other source kind
+        keys = tomllib.loads(body)
+        for key, value in keys.items():
+            with pytest.raises(ConfigError) as info:
+                parse({"source": {"kind": kind, **keys, key: _bad_value(value)}}, "walk.toml")
+            assert f"walk.toml: [source] {key}: " in str(info.value), (kind, key)
 
 
 def test_every_problem_of_a_file_is_reported_at_once(tmp_path, capsys):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from edge_ocr.codes.names import DEFAULT_BUDGET_MS, DEFAULT_RETRY, DEFAULT_ZBAR_DENSITY, READERS, RETRY_STEPS
 from edge_ocr.config.rules import setting
+from edge_ocr.ocr import defaults
 from edge_ocr.ocr.allowlist import parse_allowlist
 from edge_ocr.store.settings import IMAGE_MODES, OUTBOX_POLICIES, ImagePolicy, RetentionPolicy
 
@@ -117,16 +118,16 @@ class OcrSection(Section):
     enabled: bool = setting(True)
     pack: str = setting("", doc="checked against the model manifest")
     variant: str = setting("")
-    threads: int = setting(2, lo=1, hi=64)
-    runtime: str = setting("auto", choices=RUNTIMES)
-    min_confidence: float = setting(0.5, lo=0.0, hi=1.0)
+    threads: int = setting(defaults.THREADS, lo=1, hi=64)
+    runtime: str = setting(defaults.RUNTIME, choices=RUNTIMES)
+    min_confidence: float = setting(defaults.MIN_CONFIDENCE, lo=0.0, hi=1.0)
     allow: str = setting("", check=_allow)
     roi: list[float] = setting([], check=_roi)  # [x, y, w, h], pixels or fractions
     classify: bool = setting(True)
     detect_rotation: bool = setting(True)
-    max_side: int = setting(1792, lo=320, hi=8192)
-    second_opinion: str = setting("auto", check=_second_opinion)
-    second_opinion_below: float = setting(0.98, lo=0.0, hi=1.0)
+    max_side: int = setting(defaults.MAX_SIDE, lo=320, hi=8192)
+    second_opinion: str = setting(defaults.SECOND_OPINION, check=_second_opinion)
+    second_opinion_below: float = setting(defaults.SECOND_OPINION_BELOW, lo=0.0, hi=1.0)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from edge_ocr.ocr import defaults
 from edge_ocr.ocr.db_postprocess import DBParams, boxes_from_probability
 from edge_ocr.ocr.runtime import Session
 
@@ -17,7 +18,7 @@ from edge_ocr.ocr.runtime import Session
 class DetectorSettings:
     """How the detector sees an image: coarse pass, and when to refine at higher resolution."""
 
-    max_side: int = 1792  # long side of the working image in the fine (tiled) pass
+    max_side: int = defaults.MAX_SIDE  # long side of the working image in the fine (tiled) pass
     upscale_limit: float = 2.0  # small images are enlarged at most this much
     min_text_px: float = 14.0  # lines thinner than this in the coarse pass trigger the fine pass
     overlap: int = 64  # tile overlap in working pixels (about the detector's receptive field)

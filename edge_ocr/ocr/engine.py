@@ -8,6 +8,7 @@ from pathlib import Path
 
 from edge_ocr.errors import ModelError
 from edge_ocr.models import Manifest, ModelPack, load_charset, verify_files, verify_pack
+from edge_ocr.ocr import defaults
 from edge_ocr.ocr.classify import OrientationClassifier
 from edge_ocr.ocr.detect import DetectorSettings, TextDetector
 from edge_ocr.ocr.parallel import ParallelRecogniser
@@ -24,9 +25,11 @@ class EngineSettings:
     pack: str | None = None  # None: the manifest's default
     variant: str | None = None
     models_dir: Path | None = None
-    threads: int = 2
-    runtime: str = "auto"  # auto | litert | tflite_runtime
-    second_opinion: str = "auto"  # auto (the pack's choice in the manifest) | none | PACK[/VARIANT]
+    threads: int = defaults.THREADS
+    runtime: str = defaults.RUNTIME  # auto | litert | tflite_runtime
+    second_opinion: str = (
+        defaults.SECOND_OPINION
+    )  # auto (the pack's choice in the manifest) | none | PACK[/VARIANT]
     detector: DetectorSettings = field(default_factory=DetectorSettings)
     options: OcrOptions = field(default_factory=OcrOptions)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from edge_ocr.ocr import defaults
 from edge_ocr.ocr.classify import OrientationClassifier
 from edge_ocr.ocr.crop import TALL_RATIO, crop_quad
 from edge_ocr.ocr.ctc import CTCDecoder, Decoded, DecoderCache
@@ -25,13 +26,15 @@ _UNDO = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTAT
 class OcrOptions:
     """What a field user can ask of one read."""
 
-    min_confidence: float = 0.5
+    min_confidence: float = defaults.MIN_CONFIDENCE
     roi: tuple[float, float, float, float] | None = None  # x, y, w, h: pixels, or fractions if all <= 1
     allowlist: str | None = None  # e.g. "0-9A-Z-": constrains the CTC decode itself
     classify: bool = True  # 0/180 line classifier
     detect_rotation: bool = True  # pages turned by 90/270 degrees
     single_line_max_height: int = 160  # images at most this tall and twice as wide may be one line
-    second_opinion_below: float = 0.98  # lines read less surely than this are re-read (if loaded)
+    second_opinion_below: float = (
+        defaults.SECOND_OPINION_BELOW
+    )  # lines read less surely than this are re-read (if loaded)
 
 
 def roi_box(roi: tuple[float, float, float, float], width: int, height: int) -> tuple[int, int, int, int]:

@@ -1,0 +1,9 @@
+"""The OCR defaults, defined once: the stages' settings and the [ocr] section both read them here
+(a module with no imports, so the configuration can use it without numpy or OpenCV)."""
+
+THREADS = 2  # inference threads (XNNPACK)
+RUNTIME = "auto"  # LiteRT, else tflite-runtime
+MIN_CONFIDENCE = 0.5  # lines read less surely are dropped
+MAX_SIDE = 1792  # long side of the detector's fine (tiled) pass, pixels
+SECOND_OPINION = "auto"  # the pack's choice in the manifest
+SECOND_OPINION_BELOW = 0.98  # lines read less surely are re-read by the second opinion
