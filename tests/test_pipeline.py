@@ -274,3 +274,29 @@ def test_second_opinion_reads_lines_side_by_side_with_the_same_answers(engine):
     _, open_model = tflite_factory(engine.runtime)
     single = build_second_opinion(engine.second, 1, open_model)
     assert isinstance(single.recogniser, TextRecogniser)  # one thread: one copy, no pool
+
+
+def test_fine_pass_enlarges_only_as_far_as_thin_lines_need(pipeline):
+    """Lines too thin at the coarse scale but thick in the image: the fine pass stops where they
+    reach fine_text_px (filling its tiles), not at max_side, and still finds them."""
+    label = render_lines(["DOCK 12 BAY 7"], size=12)
+    img = place((3000, 4000), label, (1200, 1300), bg=(200, 200, 200))
+
+    class Counting:
+        def __init__(self, session):
+            self.inner, self.calls = session, 0
+            self.input_shape, self.output_shape = session.input_shape, session.output_shape
+
+        def __call__(self, batch):
+            self.calls += 1
+            return self.inner(batch)
+
+    found = {}
+    for name, target in (("to max_side", 1e9), ("as needed", pipeline.detector.settings.fine_text_px)):
+        detector = with_settings(pipeline.detector, fine_text_px=target)
+        detector.session = Counting(pipeline.detector.session)
+        result = detector.detect(img)
+        found[name] = (len(result.quads), float(result.passes[-1]), detector.session.calls)
+    (n_max, scale_max, calls_max), (n_need, scale_need, calls_need) = found.values()
+    assert len(found) == 2 and n_max >= 1 and n_need == n_max, found
+    assert scale_need < scale_max and calls_need < calls_max, found
