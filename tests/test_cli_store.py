@@ -183,6 +183,16 @@ def test_scan_store_codes_only_keeps_results_and_images(tmp_path, capsys):
         assert scan.result.codes[0].text == "https://assets.example/77"
         assert (state / scan.image_path).is_file() and len(scan.fingerprint) == 64
 
+    # the configured [device] id and [store] images apply to scan --store as to the daemon (issue 11)
+    config = tmp_path / "c.toml"
+    config.write_text('[device]\nid = "dock-7"\n[store]\nimages = "none"\n')
+    other = tmp_path / "other"
+    argv = ["scan", "--codes-only", "--store", "--config", str(config), "--state-dir", str(other), str(label)]
+    assert _run(capsys, *argv)[0] == 0
+    with Store(other, readonly=True) as store:
+        scan = store.get_scan(1)
+        assert scan.device == "dock-7" and scan.image_path is None
+
 
 @pytest.mark.engine
 def test_scan_store_then_search_finds_the_text(tmp_path, capsys):
