@@ -9,17 +9,9 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from edge_ocr.config import sections as sec
 from edge_ocr.config.kinds import DEFAULT_SOURCE_KIND, SOURCE_KINDS, TRIGGERS, SourceSettings, VideoSettings
 from edge_ocr.config.rules import check_value
-from edge_ocr.config.sections import (
-    CodesSection,
-    DeviceSection,
-    GateSection,
-    MqttSection,
-    OcrSection,
-    ServiceSection,
-    StoreSection,
-)
 from edge_ocr.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -35,14 +27,14 @@ MAX_DEPTH = 16  # TOML nesting deeper than this is not a configuration either
 class Config:
     """The whole file."""
 
-    device: DeviceSection = field(default_factory=DeviceSection)
-    ocr: OcrSection = field(default_factory=OcrSection)
-    codes: CodesSection = field(default_factory=CodesSection)
-    store: StoreSection = field(default_factory=StoreSection)
-    mqtt: MqttSection = field(default_factory=MqttSection)
+    device: sec.DeviceSection = field(default_factory=sec.DeviceSection)
+    ocr: sec.OcrSection = field(default_factory=sec.OcrSection)
+    codes: sec.CodesSection = field(default_factory=sec.CodesSection)
+    store: sec.StoreSection = field(default_factory=sec.StoreSection)
+    mqtt: sec.MqttSection = field(default_factory=sec.MqttSection)
     source: SourceSettings = field(default_factory=VideoSettings)
-    gate: GateSection = field(default_factory=GateSection)
-    service: ServiceSection = field(default_factory=ServiceSection)
+    gate: sec.GateSection = field(default_factory=sec.GateSection)
+    service: sec.ServiceSection = field(default_factory=sec.ServiceSection)
     origin: str = "defaults"  # the file it came from (not a key)
 
     @property
@@ -54,14 +46,14 @@ class Config:
 
 
 SECTIONS: dict[str, type] = {
-    "device": DeviceSection,
-    "ocr": OcrSection,
-    "codes": CodesSection,
-    "store": StoreSection,
-    "mqtt": MqttSection,
+    "device": sec.DeviceSection,
+    "ocr": sec.OcrSection,
+    "codes": sec.CodesSection,
+    "store": sec.StoreSection,
+    "mqtt": sec.MqttSection,
     "source": VideoSettings,  # the default kind's class; `kind` picks another (config.kinds)
-    "gate": GateSection,
-    "service": ServiceSection,
+    "gate": sec.GateSection,
+    "service": sec.ServiceSection,
 }
 
 
@@ -151,9 +143,9 @@ def _source(data: dict, problems: Problems) -> SourceSettings:
     return _section(cls, {k: v for k, v in data.items() if k != "kind"}, "source", problems, foreign)
 
 
-def _gate(data: dict, problems: Problems) -> GateSection:
+def _gate(data: dict, problems: Problems) -> sec.GateSection:
     """[gate]: the trigger from the table in config.kinds; keys of other triggers are named."""
-    trigger = data.get("trigger", GateSection.trigger)
+    trigger = data.get("trigger", sec.GateSection.trigger)
     foreign: dict[str, str] = {}
     if not isinstance(trigger, str) or trigger not in TRIGGERS:
         hint = difflib.get_close_matches(str(trigger), list(TRIGGERS), n=1)
@@ -168,7 +160,7 @@ def _gate(data: dict, problems: Problems) -> GateSection:
         data = {k: v for k, v in data.items() if k not in foreign}
         for key, what in foreign.items():
             problems.add("gate", key, what)
-    return _section(GateSection, data, "gate", problems, {})
+    return _section(sec.GateSection, data, "gate", problems, {})
 
 
 def override(section: Any, values: dict[str, tuple[str, Any]], name: str) -> Any:
