@@ -711,3 +711,70 @@ def test_stop_after_a_start_that_failed_half_way(
     pub.stop()
     assert time.monotonic() - began < 1.0
     assert new_threads(before) == set()
+
+
+def test_held_control_messages_are_bounded_oldest_dropped_first() -> None:
+    """A broker that grants no room (window full, no PUBACK coming) and a flood of replies: the held
+    queue stays at MAX_HELD, the oldest go first and are counted."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from edge_ocr.publish.connection import MAX_HELD, Connection
+
+    conn = Connection(mqtt.Client(CallbackAPIVersion.VERSION2, client_id="held"), 0, window=1)
+    conn.control.add(1)  # the one slot awaits a PUBACK that never comes
+    for i in range(MAX_HELD + 500):
+        conn.publish_control("edge_ocr/d/cmd_result", f"reply {i}")
+    assert len(conn.held) == MAX_HELD and conn.dropped == 500
+    assert conn.held[0][1] == b"reply 500" and conn.held[-1][1] == f"reply {MAX_HELD + 499}".encode()
+
+
+def test_a_command_flood_logs_a_line_not_a_line_each_and_long_names_are_cut(
+    stack: contextlib.ExitStack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """300 unknown commands: every one answered and counted, but one warning line (the rest are summed
+    into the next line, at most one a minute); a 60,000-character command name is cut to 64 + '…'."""
+    from tests.broker import mqtt_client
+
+    caplog.set_level(logging.INFO, logger="edge_ocr.publish")
+    broker = new_broker(stack).start()
+    rec = recorder(stack, broker, DEVICE_TOPICS)
+    store = new_store(stack, tmp_path / "state")
+    pub = in_process(stack, store, mqtt_settings(broker))
+    assert wait_until(lambda: f"{CLIENT_ID} 1 {PREFIX}/{DEVICE}/cmd/+" in broker.log_text(), 10)
+    client = mqtt_client(broker)
+    client.connect(broker.host, broker.port, keepalive=10)
+    client.loop_start()
+    stack.callback(client.loop_stop)
+    stack.callback(client.disconnect)
+    for _ in range(300):
+        client.publish(f"{PREFIX}/{DEVICE}/cmd/bogus", b"", qos=1)
+    long_name = "x" * 60_000
+    client.publish(f"{PREFIX}/{DEVICE}/cmd/{long_name}", b"", qos=1)
+    assert wait_until(lambda: pub.stats.commands_rejected == 301, 20), pub.stats.commands_rejected
+    assert wait_until(lambda: len(rec.messages(TOPICS.cmd_result)) == 301, 20)
+    assert caplog.text.count("rejected command") == 1, caplog.text.count("rejected command")
+    cut = [p for p in rec.payloads_json(TOPICS.cmd_result) if p["command"].startswith("xxx")]
+    assert len(cut) == 1 and cut[0]["command"] == "x" * 64 + "…" and cut[0]["reason"] == "not allowed"
+    assert long_name not in caplog.text
+
+
+def test_a_silent_broker_is_a_lost_connection_not_a_disconnect_by_the_broker(
+    stack: contextlib.ExitStack, tmp_path: Path
+) -> None:
+    """The broker frozen (SIGSTOP): our keep-alive notices, and says so; only a DISCONNECT packet is
+    reported as "disconnected by the broker"."""
+    import os
+
+    broker = new_broker(stack).start()
+    store = new_store(stack, tmp_path / "state")
+    pub = in_process(stack, store, mqtt_settings(broker, keepalive_s=1))
+    assert wait_until(lambda: pub.stats.connected, 10)
+    pid = broker.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        assert wait_until(lambda: pub.stats.last_error is not None, 20), "no keep-alive timeout noticed"
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert "disconnected by the broker" not in pub.stats.last_error, pub.stats.last_error

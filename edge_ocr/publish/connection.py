@@ -15,6 +15,10 @@ import paho.mqtt.client as mqtt
 from edge_ocr.publish.netloop import NetLoop
 from edge_ocr.store import OutboxRow
 
+# Control messages (command results, stats, status) waiting for room in the window: a broker that
+# never acknowledges plus a flood of commands must not grow memory without bound.
+MAX_HELD = 256
+
 
 @dataclass
 class Connection:
@@ -36,6 +40,7 @@ class Connection:
     queue: deque[OutboxRow] = field(default_factory=deque)  # read ahead, not yet handed to paho
     settled_at: float = 0.0
     peak: int = 0  # the most QoS 1 messages awaiting PUBACK at once (never above `window`)
+    dropped: int = 0  # held control messages dropped, oldest first, to stay within MAX_HELD
 
     def __post_init__(self) -> None:
         self.net = NetLoop(self.client)
@@ -59,6 +64,9 @@ class Connection:
     def publish_control(self, topic: str, payload: bytes | str, retain: bool = False) -> None:
         """A QoS 1 message that is not an outbox row: sent when the window has room, in order."""
         data = payload.encode() if isinstance(payload, str) else payload
+        if len(self.held) >= MAX_HELD:
+            self.held.popleft()  # the oldest snapshot or reply is the least useful one
+            self.dropped += 1
         self.held.append((topic, data, retain))
         self.flush_control()
 

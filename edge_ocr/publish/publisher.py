@@ -32,6 +32,8 @@ from edge_ocr.store import Store, now_ms
 log = logging.getLogger("edge_ocr.publish")
 
 COMMANDS = ("scan", "stats")  # the allow-list; anything else is rejected and logged
+MAX_COMMAND_NAME = 64  # longer names are cut in the log and in cmd_result (a topic level may be 64 kB)
+REJECT_LOG_S = 60.0  # rejected commands: one warning, then at most one summary line per this interval
 # CONNACK refusals that mean the username/password (mosquitto answers a wrong password "Not authorized")
 BAD_CREDENTIALS = ("Bad user name or password", "Not authorized")
 IDLE_WAIT_S = 0.2  # network loop wait when there is nothing to send
@@ -54,6 +56,7 @@ class PublisherStats:
     last_error: str | None = None
     commands_rejected: int = 0
     inflight_peak: int = 0  # the most messages awaiting PUBACK at once, on any connection
+    replies_dropped: int = 0  # held control messages dropped while the broker gave no room (oldest first)
 
 
 def reopen(store: Store) -> Callable[[], Store]:
@@ -91,6 +94,8 @@ class Publisher:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._stats_due = threading.Event()
+        self._reject_quiet_until = 0.0  # rejected-command warnings are rate-limited
+        self._rejects_unlogged = 0
         self._thread: threading.Thread | None = None
         self._conn: Connection | None = None
         self._marks: queue.Queue[list[int] | None] = queue.Queue()
@@ -173,6 +178,7 @@ class Publisher:
             return self._connected_loop(conn)
         finally:
             self._close(conn)
+            self.stats.replies_dropped += conn.dropped
 
     def _connected_loop(self, conn: Connection) -> str:
         deadline = time.monotonic() + max(10.0, self.settings.keepalive_s)
@@ -382,7 +388,12 @@ class Publisher:
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         if self._conn is not None and not self._stop.is_set():
-            self._conn.lost = f"disconnected by the broker: {reason_code}"
+            # Only a DISCONNECT packet comes from the broker; a keep-alive timeout or a dead socket
+            # is noticed on this side.
+            by_broker = getattr(flags, "is_disconnect_packet_from_server", False)
+            self._conn.lost = (
+                f"{'disconnected by the broker' if by_broker else 'connection lost'}: {reason_code}"
+            )
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         conn = self._conn
@@ -402,22 +413,17 @@ class Publisher:
             conn.acked.append(row.id)
 
     def _on_message(self, client, userdata, message) -> None:
-        name = message.topic.rsplit("/", 1)[-1]
+        raw = message.topic.rsplit("/", 1)[-1]
+        name = raw if len(raw) <= MAX_COMMAND_NAME else raw[:MAX_COMMAND_NAME] + "…"
         conn = self._conn
         if message.retain:
             log.warning("ignored retained command %r (commands must not be retained)", name)
             return
-        handler = self.handlers.get(name) if name in COMMANDS else None
+        handler = self.handlers.get(raw) if raw in COMMANDS else None
         if handler is None:
             self.stats.commands_rejected += 1
-            reason = "not available here" if name in COMMANDS else "not allowed"
-            log.warning(
-                "rejected command %r from %s: %s (allowed: %s)",
-                name,
-                message.topic,
-                reason,
-                ", ".join(COMMANDS),
-            )
+            reason = "not available here" if raw in COMMANDS else "not allowed"
+            self._log_rejected(name, reason)
             self._command_result(conn, name, False, reason)
             return
         try:
@@ -428,6 +434,19 @@ class Publisher:
             return
         log.info("command %r accepted", name)
         self._command_result(conn, name, True, None)
+
+    def _log_rejected(self, name: str, reason: str) -> None:
+        """The first rejected command is logged; a flood after it becomes one line per REJECT_LOG_S."""
+        now = time.monotonic()
+        if now < self._reject_quiet_until:
+            self._rejects_unlogged += 1
+            return
+        more = (
+            f" ({self._rejects_unlogged} more rejected since the last line)" if self._rejects_unlogged else ""
+        )
+        log.warning("rejected command %r: %s (allowed: %s)%s", name, reason, ", ".join(COMMANDS), more)
+        self._rejects_unlogged = 0
+        self._reject_quiet_until = now + REJECT_LOG_S
 
     def _command_result(self, conn: Connection | None, name: str, accepted: bool, reason: str | None) -> None:
         if conn is not None:
@@ -455,6 +474,7 @@ class Publisher:
             "acknowledged": self.stats.acknowledged,
             "connects": self.stats.connects,
             "commands_rejected": self.stats.commands_rejected,
+            "replies_dropped": self.stats.replies_dropped + (self._conn.dropped if self._conn else 0),
         }
         if self.stats_extra is not None:
             body.update(self.stats_extra())
