@@ -24,6 +24,7 @@ from edge_ocr.results import PageResult
 from edge_ocr.service import Parts, open_parts
 from edge_ocr.sources import EndOfSource, Frame, FrameSource, ResilientSource, item_fingerprint
 from edge_ocr.store import Store
+from edge_ocr.store.lock import StateLock
 
 log = logging.getLogger("edge_ocr.daemon")
 
@@ -72,12 +73,15 @@ class Daemon:
         self.publisher = None
         self.source: ResilientSource | None = None
         self.started = False  # start() has finished: later errors are worth a restart
+        self.lock = StateLock(self.state_dir)  # one daemon per state directory, held for its life
 
     # ---- start and stop ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the parts (service.open_parts: store, models, codes, publisher, button, source); then
-        wait for the source and send READY=1."""
+        """Lock the state directory (a second daemon there exits 78 with the holder's PID), open the
+        parts (service.open_parts: store, models, codes, publisher, button, source); then wait for
+        the source and send READY=1."""
+        self.lock.acquire()  # before anything in the state directory is opened
         c = self.config
         self.builder = message_builder(
             Topics(c.mqtt.topic_prefix, c.device_id), c.mqtt.publish_codes, c.mqtt.ha_discovery
@@ -329,9 +333,12 @@ class Daemon:
 
     def shutdown(self) -> None:
         """Close the parts in reverse order (the publisher says offline; the last status is written
-        while the store is still open), then the notify socket."""
-        if self.parts is not None:
-            self.parts.close()
-            self.parts = None
-        self.store = None
-        self.notifier.close()
+        while the store is still open), then the notify socket; the state directory's lock last."""
+        try:
+            if self.parts is not None:
+                self.parts.close()
+                self.parts = None
+            self.store = None
+            self.notifier.close()
+        finally:
+            self.lock.release()

@@ -32,6 +32,7 @@ from edge_ocr.store.settings import StoreSettings
 
 DB_NAME = "edge_ocr.db"
 _SQLITE_FULL = 13
+_SQLITE_READONLY_DIRECTORY = 1544  # SQLITE_READONLY | (6 << 8): -wal/-shm cannot be created
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,29 @@ class Store:
             raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
 
     def _connect(self) -> sqlite3.Connection:
-        uri = f"file:{self.path}?mode=ro" if self.readonly else f"file:{self.path}"
+        if not self.readonly:
+            return self._open(f"file:{self.path}")
+        # Readers never write, not even the WAL index. A WAL database opened with mode=ro needs its
+        # -wal and -shm files (https://sqlite.org/wal.html#readonly): while a writer has the store
+        # open they exist, and mode=ro reads them with the usual locks, so a reader sees every commit.
+        # Once the last writer has closed, its checkpoint has folded the WAL into the database and
+        # both files are gone; in a directory this user cannot write SQLite cannot create them and
+        # fails with SQLITE_READONLY_DIRECTORY. Only then is the file opened immutable (no locks,
+        # no -shm): the database file alone is complete, and no writer has it open. A writer that
+        # starts during such a read only appends to a new WAL, which the reader does not see; only
+        # a checkpoint of 1000 pages racing the read could upset that one read, never the store.
+        try:
+            return self._open(f"file:{self.path}?mode=ro")
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+; 3.10 has only the message
+            wal = self.path.with_name(self.path.name + "-wal")
+            if code is None and ("readonly" not in str(exc) or wal.exists()):
+                raise
+            if code is not None and code != _SQLITE_READONLY_DIRECTORY:
+                raise
+        return self._open(f"file:{self.path}?mode=ro&immutable=1")
+
+    def _open(self, uri: str) -> sqlite3.Connection:
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         try:
             return self._prepare(conn)
