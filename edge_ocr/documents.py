@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
@@ -31,6 +34,19 @@ class PageImage:
     height: int
     image: np.ndarray | None  # BGR uint8, None when the text layer is used and no pixels were needed
     text_lines: list[TextLine] | None = None
+
+
+def source_name(path: Path | str) -> str:
+    """The name a result and every message give an input: its path, printable and UTF-8 encodable.
+
+    A file name that is not valid UTF-8 reaches Python as a str with surrogate escapes, which
+    cannot be written to a UTF-8 terminal, JSON file or the store. Each such byte is written as
+    the four characters \\xNN instead (Python's backslashreplace), so b"bad\\xffname.png" is shown
+    and stored as "bad\\xffname.png": UTF-8 names are unchanged, and the original bytes are
+    recovered by turning each \\xNN back into its byte (exact unless a name literally contains a
+    backslash followed by x and two hex digits).
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _to_bgr(frame: Image.Image) -> np.ndarray:
@@ -122,19 +138,27 @@ def iter_pdf_pages(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     need_pixels: bool = False,
     want_text: bool = True,
+    stream: BinaryIO | None = None,
 ) -> Iterator[PageImage]:
     """PDF pages: the text layer where the page has one, else the page rasterised for OCR.
 
     need_pixels rasterises text-layer pages too (barcodes are graphics, not text); want_text=False
-    (codes only) skips extracting a text layer nobody reads.
+    (codes only) skips extracting a text layer nobody reads. stream, when given, is the already
+    opened file (read from there; path only names it).
     """
     import pypdfium2 as pdfium
 
+    name = source_name(path)
     try:
-        pdf = pdfium.PdfDocument(str(path))
+        pdf = pdfium.PdfDocument(path if stream is None else stream)
     except pdfium.PdfiumError as exc:
-        raise ImageError(f"{path}: cannot open PDF: {exc}") from None
+        # PDFium fails a document whose page tree is empty without setting an error code.
+        if getattr(exc, "err_code", None) == 0:
+            raise ImageError(f"{name}: PDF has no pages") from None
+        raise ImageError(f"{name}: cannot open PDF: {exc}") from None
     try:
+        if len(pdf) == 0:
+            raise ImageError(f"{name}: PDF has no pages")
         for index in range(len(pdf)):
             page = pdf[index]
             w_pt, h_pt = page.get_size()
@@ -145,44 +169,97 @@ def iter_pdf_pages(
             lines = _pdf_text_lines(page, scale, height) if want_text and page.get_rotation() == 0 else []
             text_layer = lines if sum(len(line.text) for line in lines) >= 8 else None
             if text_layer is not None and not need_pixels:
-                yield PageImage(str(path), index + 1, width, height, None, text_layer)
+                yield PageImage(name, index + 1, width, height, None, text_layer)
                 continue
             bitmap = page.render(scale=scale)
             rgb = bitmap.to_numpy()[:, :, :3]
             bgr = np.ascontiguousarray(rgb[:, :, ::-1]) if bitmap.rev_byteorder else np.ascontiguousarray(rgb)
-            yield PageImage(str(path), index + 1, bgr.shape[1], bgr.shape[0], bgr, text_layer)
+            yield PageImage(name, index + 1, bgr.shape[1], bgr.shape[0], bgr, text_layer)
     finally:
         pdf.close()
+
+
+_SPECIAL_KINDS = (
+    (stat.S_ISFIFO, "FIFO"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISDIR, "directory"),
+)
+
+
+def _refuse_special(name: str, mode: int) -> None:
+    """Only regular files are read: a FIFO or device could block forever or never end."""
+    if stat.S_ISREG(mode):
+        return
+    kind = next((kind for test, kind in _SPECIAL_KINDS if test(mode)), "special file")
+    raise ImageError(f"{name}: not a regular file ({kind}); only regular files are read")
+
+
+def _open_regular(path: Path, name: str) -> BinaryIO:
+    """The file opened for reading, refused (never opened) unless it is a regular file."""
+    try:
+        _refuse_special(name, os.stat(path).st_mode)
+        # O_NONBLOCK: should the path become a FIFO after the check, open() still returns at once.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise ImageError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    fh = os.fdopen(fd, "rb")
+    try:
+        _refuse_special(name, os.fstat(fd).st_mode)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        fh.close()
+        raise
+    return fh
 
 
 def iter_file_pages(
     path: Path, max_pixels: int = DEFAULT_MAX_PIXELS, need_pixels: bool = False, want_text: bool = True
 ) -> Iterator[PageImage]:
-    """All pages of one input file, whatever its format."""
-    try:
-        with path.open("rb") as fh:
+    """All pages of one input file, whatever its format; only regular files are read.
+
+    Pages and messages name the file by source_name(path).
+    """
+    name = source_name(path)
+    with _open_regular(path, name) as fh:
+        try:
             head = fh.read(5)
-    except OSError as exc:
-        raise ImageError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if head == b"%PDF-" or path.suffix.lower() in PDF_SUFFIXES:
-        yield from iter_pdf_pages(path, max_pixels=max_pixels, need_pixels=need_pixels, want_text=want_text)
-        return
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImageError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    for index, image in enumerate(decode_image(data, str(path), max_pixels)):
-        yield PageImage(str(path), index + 1, image.shape[1], image.shape[0], image)
+            if head == b"%PDF-" or path.suffix.lower() in PDF_SUFFIXES:
+                fh.seek(0)
+                yield from iter_pdf_pages(
+                    path, max_pixels=max_pixels, need_pixels=need_pixels, want_text=want_text, stream=fh
+                )
+                return
+            data = head + fh.read()
+        except OSError as exc:
+            raise ImageError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    for index, image in enumerate(decode_image(data, name, max_pixels)):
+        yield PageImage(name, index + 1, image.shape[1], image.shape[0], image)
 
 
-def expand_inputs(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, and folders expanded (recursively, sorted) to their supported files."""
+def expand_inputs(paths: Iterable[Path], special: bool = False) -> list[Path]:
+    """Files as given, and folders expanded (recursively, sorted) to their supported files.
+
+    special=True also lists FIFOs, devices and sockets named like a supported file, so that reading
+    refuses each by name (`scan`) instead of skipping it silently; dangling links are left out.
+    """
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
             out.extend(
-                p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                p
+                for p in sorted(path.rglob("*"))
+                if p.suffix.lower() in SUPPORTED_SUFFIXES and _listed(p, special)
             )
         else:
             out.append(path)
     return out
+
+
+def _listed(path: Path, special: bool) -> bool:
+    try:
+        return path.is_file() or (special and path.exists() and not path.is_dir())
+    except OSError:
+        return False

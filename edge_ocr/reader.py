@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_ocr.codes import CodeScanner
-from edge_ocr.documents import DEFAULT_MAX_PIXELS, PageImage, iter_file_pages
+from edge_ocr.documents import DEFAULT_MAX_PIXELS, PageImage, iter_file_pages, source_name
 from edge_ocr.errors import ImageError
 from edge_ocr.ocr.pipeline import OcrOptions, OcrPipeline
 from edge_ocr.results import PageResult
@@ -18,7 +18,8 @@ from edge_ocr.results import PageResult
 
 @dataclass
 class FileFailure:
-    """An input that could not be read, with the reason to show the user."""
+    """An input that could not be read, with the reason to show the user; source is the file's
+    documents.source_name (printable even when the name is not UTF-8)."""
 
     source: str
     reason: str
@@ -95,6 +96,6 @@ def read_pages(
             result.timings_ms["total"] = (time.perf_counter() - t) * 1000
             yield ReadPage(result, page.image if keep_images else None)
     except ImageError as exc:
-        yield FileFailure(str(path), str(exc))
+        yield FileFailure(source_name(path), str(exc))
     except MemoryError:
-        yield FileFailure(str(path), "out of memory while reading; lower max_image_pixels")
+        yield FileFailure(source_name(path), "out of memory while reading; lower max_image_pixels")

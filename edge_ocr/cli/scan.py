@@ -19,7 +19,7 @@ from edge_ocr.cli.common import (
 )
 from edge_ocr.cli.state import add_config_argument, add_state_argument, load_config, state_dir
 from edge_ocr.config import Config
-from edge_ocr.documents import DEFAULT_MAX_PIXELS, expand_inputs
+from edge_ocr.documents import DEFAULT_MAX_PIXELS, expand_inputs, source_name
 from edge_ocr.errors import EdgeOcrError, StoreFullError
 from edge_ocr.export import BINARY_FORMATS, FORMATS, ExportError, ExportPage, PageWriter, open_writer
 from edge_ocr.models import sha256_file
@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-image-pixels",
-        type=int,
+        type=_positive_int,
         default=DEFAULT_MAX_PIXELS,
         help="refuse larger images (default: %(default)s)",
     )
@@ -59,6 +59,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_state_argument(parser)
     add_engine_arguments(parser)
     add_code_arguments(parser)
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (a usage error, exit 2, naming the option otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (pixels), got {value}")
+    return value
 
 
 class _TextOut:
@@ -94,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    files = expand_inputs(args.inputs)
+    files = expand_inputs(args.inputs, special=True)  # special files are refused by name, not skipped
     if not files:
         print("edge-ocr: no supported files in the given folders", file=sys.stderr)
         return EXIT_FAILED
@@ -125,24 +136,15 @@ def run(args: argparse.Namespace) -> int:
     failures = 0
     try:
         for path in files:
-            pages = read_pages(
-                pipeline, path, max_pixels=args.max_image_pixels, codes=codes, keep_images=keep_images
-            )
-            fingerprint = None
-            for item in pages:
-                if isinstance(item, FileFailure):
-                    failures += 1
-                    progress.close()
-                    print(
-                        f"edge-ocr: {item.source}: {item.reason.removeprefix(item.source + ': ')}",
-                        file=sys.stderr,
-                    )
-                else:
-                    if store is not None:
-                        fingerprint = fingerprint or sha256_file(path)  # the same file twice is recognisable
-                        store.save_scan(item.result, image=item.image, fingerprint=fingerprint)
-                    writer.write(ExportPage(item.result, image=item.image))
-            progress.step(path.name)
+            try:
+                failures += _scan_one(path, args, pipeline, codes, keep_images, store, writer, progress)
+            except (StoreFullError, BrokenPipeError):
+                raise
+            except Exception as exc:  # one input's error, whatever it is: the run goes on
+                failures += 1
+                progress.close()
+                _report(source_name(path), f"{type(exc).__name__}: {exc}")
+            progress.step(source_name(path.name))
     except StoreFullError as exc:
         progress.close()
         print(f"edge-ocr: {exc}", file=sys.stderr)
@@ -159,6 +161,40 @@ def run(args: argparse.Namespace) -> int:
             if not written:
                 args.output.unlink(missing_ok=True)
     return EXIT_FAILED if failures or not written else EXIT_OK
+
+
+def _scan_one(
+    path: Path,
+    args: argparse.Namespace,
+    pipeline,
+    codes,
+    keep_images: bool,
+    store: Store | None,
+    writer: PageWriter,
+    progress: Progress,
+) -> int:
+    """Read one input into the writer (and the store); the number of failures (0 or 1)."""
+    pages = read_pages(pipeline, path, max_pixels=args.max_image_pixels, codes=codes, keep_images=keep_images)
+    fingerprint = None
+    failures = 0
+    for item in pages:
+        if isinstance(item, FileFailure):
+            failures += 1
+            progress.close()
+            _report(item.source, item.reason.removeprefix(item.source + ": "))
+        else:
+            if store is not None:
+                fingerprint = fingerprint or sha256_file(path)  # the same file twice is recognisable
+                store.save_scan(item.result, image=item.image, fingerprint=fingerprint)
+            writer.write(ExportPage(item.result, image=item.image))
+    return failures
+
+
+def _report(source: str, reason: str) -> None:
+    """One input's error on stderr, never failing on a character the terminal cannot show."""
+    line = f"edge-ocr: {source}: {reason}\n"
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    sys.stderr.write(line.encode(encoding, "backslashreplace").decode(encoding, "replace"))
 
 
 def _open_store(args: argparse.Namespace, config: Config) -> Store | Literal[False] | None:

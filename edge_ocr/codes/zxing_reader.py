@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
+import cv2
 import numpy as np
 import zxingcpp
 
 from edge_ocr.codes.base import utf8_or_none
 from edge_ocr.codes.merge import canonical_name
 from edge_ocr.results import Code, eci_numbers
+
+# zxing-cpp refuses an image with a side above this (ValueError); such frames are downscaled for it.
+MAX_SIDE = 65535
 
 # Symbologies whose transmission can carry ECI designators (ISO/IEC 15424).
 _ECI_CAPABLE = {"QRCode", "DataMatrix", "Aztec", "PDF417", "MaxiCode", "RMQRCode", "CompactPDF417"}
@@ -43,9 +48,11 @@ class ZxingReader:
         return zxingcpp.read_barcodes(gray, **kwargs)
 
     def read(self, gray: np.ndarray, started: Callable[[], None] | None = None) -> list[Code]:
-        """Every valid symbol zxing-cpp finds."""
+        """Every valid symbol zxing-cpp finds, with polygons in gray's pixels."""
         if started is not None:
             started()
+        if max(gray.shape[:2]) > MAX_SIDE:
+            return self._read_downscaled(gray)
         codes = []
         for found in self._read(gray, zxingcpp.TextMode.Plain):
             if not found.valid:
@@ -78,6 +85,22 @@ class ZxingReader:
                 )
             )
         return codes
+
+    def _read_downscaled(self, gray: np.ndarray) -> list[Code]:
+        """zxing-cpp cannot take a side above 65535 px: read the frame shrunk (aspect kept) so its long
+        side fits, and map the polygons back. A very long strip loses a little resolution along its
+        length; ZBar, where configured, still reads the full frame."""
+        factor = MAX_SIDE / max(gray.shape[:2])
+        size = (
+            max(1, min(MAX_SIDE, int(gray.shape[1] * factor))),
+            max(1, min(MAX_SIDE, int(gray.shape[0] * factor))),
+        )
+        small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+        fx, fy = gray.shape[1] / size[0], gray.shape[0] / size[1]
+        return [
+            replace(code, polygon=tuple((x * fx, y * fy) for x, y in code.polygon))
+            for code in self.read(small)
+        ]
 
     def _eci(self, gray: np.ndarray, found, polygon) -> bytes | None:
         """The symbol's ISO/IEC 15424 transmission when it declares an ECI (read again, cropped)."""
