@@ -258,11 +258,11 @@ def test_second_opinion_reads_lines_side_by_side_with_the_same_answers(engine):
 
         met = False
 
-        def line_probabilities(self, crop):
+        def read_line(self, crop, decoder):
             if not self.met:
                 self.met = True
                 both_in_flight.wait()
-            return super().line_probabilities(crop)
+            return super().read_line(crop, decoder)
 
     parallel = ParallelRecogniser([Meeting(copy.sessions) for copy in reader.copies])
     crops = [tight_line(text) for text in LABEL * 3]
@@ -300,3 +300,34 @@ def test_fine_pass_enlarges_only_as_far_as_thin_lines_need(pipeline):
     (n_max, scale_max, calls_max), (n_need, scale_need, calls_need) = found.values()
     assert len(found) == 2 and n_max >= 1 and n_need == n_max, found
     assert scale_need < scale_max and calls_need < calls_max, found
+
+
+def test_a_line_is_decoded_window_by_window_with_the_same_result(pipeline):
+    """Streaming the windows through the decoder gives what decoding the stitched line gives."""
+    crop = tight_line("PART NO 4471-AX2 SN 7F3K-22981 QTY 24 EA 12.5 kg LOT 2026-11-22 " * 3)
+    rec, dec = pipeline.recogniser, pipeline.decoder(None)
+    assert len(list(rec.line_chunks(crop))) > 1  # several windows
+    assert rec.read_line(crop, dec) == dec.decode(rec.line_probabilities(crop))
+
+
+def test_a_strip_far_wider_than_any_line_is_not_read_as_one(tmp_path):
+    """A blank 60000x3 PNG once peaked at 3.6 GB (read whole as one line of ~3,000 windows whose
+    outputs were all held): read in a child process, its peak RSS stays near the engine's own."""
+    import subprocess
+    import sys
+
+    strip = tmp_path / "strip.png"
+    cv2.imwrite(str(strip), np.full((3, 60000, 3), 255, np.uint8))
+    code = (
+        "import resource, sys\n"
+        "from edge_ocr.cli import main\n"
+        "rc = main(['scan', '--no-codes', '--format', 'jsonl', sys.argv[1]])\n"
+        "print('RSS_MB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+        "sys.exit(rc)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(strip)], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    rss = int(out.stdout.rsplit("RSS_MB", 1)[1])
+    assert rss < 700, f"peak RSS {rss} MB"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,18 +37,29 @@ class CTCDecoder:
                 raise ValueError(f"allow-list characters not in the model dictionary: {shown!r}")
             self._columns = np.asarray(cols, dtype=np.int64)
 
-    def decode(self, probs: np.ndarray) -> Decoded:
-        """Best path: argmax per frame (over allowed classes), collapse repeats, drop blanks."""
+    def best_path(self, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per frame: the best (allowed) class and its probability."""
         if probs.ndim != 2 or probs.shape[1] != len(self.charset):
             raise ValueError(f"probabilities {probs.shape} do not match {len(self.charset)} classes")
         if self._columns is not None:
             sub = probs[:, self._columns]
             best_sub = sub.argmax(axis=1)
-            best = self._columns[best_sub]
-            best_p = sub[np.arange(len(sub)), best_sub]
-        else:
-            best = probs.argmax(axis=1)
-            best_p = probs[np.arange(len(probs)), best]
+            return self._columns[best_sub], sub[np.arange(len(sub)), best_sub]
+        best = probs.argmax(axis=1)
+        return best, probs[np.arange(len(probs)), best]
+
+    def decode(self, probs: np.ndarray) -> Decoded:
+        """Best path: argmax per frame (over allowed classes), collapse repeats, drop blanks."""
+        return self.decode_chunks([probs])
+
+    def decode_chunks(self, chunks: Iterable[np.ndarray]) -> Decoded:
+        """The same over a line's frames given piece by piece (one recogniser window at a time), so a
+        long line never holds all its [frames, classes] probabilities at once."""
+        paths = [self.best_path(c) for c in chunks]
+        if not paths:
+            return Decoded("", 0.0)
+        best = np.concatenate([b for b, _ in paths])
+        best_p = np.concatenate([p for _, p in paths])
         keep = best != 0
         keep[1:] &= best[1:] != best[:-1]
         idx = best[keep]

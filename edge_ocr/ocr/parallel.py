@@ -33,7 +33,7 @@ class ParallelRecogniser:
     def _read(self, crop: np.ndarray, decoder: CTCDecoder) -> Decoded:
         recogniser = self._free.get()  # never waits: as many copies as pool threads
         try:
-            return decoder.decode(recogniser.line_probabilities(crop))
+            return recogniser.read_line(crop, decoder)
         finally:
             self._free.put(recogniser)
 

@@ -18,6 +18,10 @@ from edge_ocr.ocr.recognise import TextRecogniser
 from edge_ocr.ocr.second_opinion import SecondOpinion
 from edge_ocr.results import PageResult, TextLine
 
+# The whole image is tried as one line only up to this aspect ratio: a 60000x3 strip is not a line
+# of text (and would cost ~20,000 recogniser windows).
+SINGLE_LINE_MAX_RATIO = 50
+
 # cv2 rotation that undoes an input turned clockwise by the key (degrees)
 _UNDO = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
 
@@ -195,7 +199,7 @@ class OcrPipeline:
     ) -> tuple[list[np.ndarray], list[Decoded]]:
         """A line-shaped image is also read whole; keep that if detection did worse."""
         h, w = work.shape[:2]
-        if len(quads) > 1 or h > opts.single_line_max_height or w < 2 * h:
+        if len(quads) > 1 or h > opts.single_line_max_height or not 2 * h <= w <= SINGLE_LINE_MAX_RATIO * h:
             return quads, decoded
         whole = self.recogniser.recognise([work], decoder)[0]
         best = decoded[0] if decoded else Decoded("", 0.0)

@@ -24,10 +24,16 @@ class _Job:
     keep: tuple[int, int]  # output frames of this job that belong to the line
 
 
-def normalise_line(crop: np.ndarray, height: int) -> np.ndarray:
-    """Resize to the model height keeping the aspect ratio; scale pixels to [-1, 1]."""
+# The longest line read at its own aspect ratio (about 100 windows of 320, a line of ~1,000
+# characters); a longer one is squeezed to this width, so one line never costs more than this
+# (a 60000x3 image read as one line once took 3.6 GB).
+MAX_LINE_PX = 32768
+
+
+def normalise_line(crop: np.ndarray, height: int, max_width: int = MAX_LINE_PX) -> np.ndarray:
+    """Resize to the model height keeping the aspect ratio (up to max_width); scale to [-1, 1]."""
     h, w = crop.shape[:2]
-    width = max(1, round(w * height / h))
+    width = max(1, min(max_width, round(w * height / h)))
     resized = cv2.resize(crop, (width, height), interpolation=cv2.INTER_LINEAR)
     if resized.ndim == 2:
         resized = cv2.cvtColor(resized, cv2.COLOR_GRAY2BGR)
@@ -88,17 +94,19 @@ class TextRecogniser:
                     outputs[n] = result[slot]
         return outputs
 
+    def line_chunks(self, crop: np.ndarray) -> Iterator[np.ndarray]:
+        """One line's [frames, classes] probabilities window by window, in order (one in memory)."""
+        for job in self._jobs(0, normalise_line(crop, self.height)):
+            yield self._run([job])[0][job.keep[0] : job.keep[1]]
+
     def line_probabilities(self, crop: np.ndarray) -> np.ndarray:
         """The [frames, classes] probabilities of one whole line (windows stitched)."""
-        jobs = self._jobs(0, normalise_line(crop, self.height))
-        outputs = self._run(jobs)
-        return np.concatenate([outputs[n][j.keep[0] : j.keep[1]] for n, j in enumerate(jobs)], axis=0)
+        return np.concatenate(list(self.line_chunks(crop)), axis=0)
 
-    def iter_probabilities(self, crops: Sequence[np.ndarray]) -> Iterator[np.ndarray]:
-        """Line by line, so memory holds one line's frames, not a whole page's."""
-        for crop in crops:
-            yield self.line_probabilities(crop)
+    def read_line(self, crop: np.ndarray, decoder: CTCDecoder) -> Decoded:
+        """Text and confidence of one line, decoded window by window."""
+        return decoder.decode_chunks(self.line_chunks(crop))
 
     def recognise(self, crops: Sequence[np.ndarray], decoder: CTCDecoder) -> list[Decoded]:
-        """Text and confidence for each crop."""
-        return [decoder.decode(p) for p in self.iter_probabilities(crops)]
+        """Text and confidence for each crop, line by line."""
+        return [self.read_line(crop, decoder) for crop in crops]
