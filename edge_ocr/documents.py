@@ -21,6 +21,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
 PDF_SUFFIXES = {".pdf"}
 SUPPORTED_SUFFIXES = IMAGE_SUFFIXES | PDF_SUFFIXES
 DEFAULT_MAX_PIXELS = 60_000_000  # a 48 MP phone photo fits; a 20000x20000 bomb does not
+FILE_PIXEL_FACTOR = 20  # all pages of one image file together: at most this many x max_pixels
 PDF_DPI = 200
 
 
@@ -90,6 +91,14 @@ def decode_image(
     data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> list[np.ndarray]:
     """Decode every frame (TIFF pages) of an image, upright per its EXIF orientation."""
+    return list(iter_image_frames(data, name, max_pixels))
+
+
+def iter_image_frames(
+    data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Iterator[np.ndarray]:
+    """Frame by frame (TIFF pages, GIF frames), so a file of many large pages holds one at a time;
+    at most FILE_PIXEL_FACTOR x max_pixels in all (a 2 MB TIFF once unpacked 30 pages of 49 MP)."""
     if not data:
         raise ImageError(f"{name}: file is empty")
     try:
@@ -102,19 +111,25 @@ def decode_image(
         raise _too_large(name, size, max_pixels) from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"{name}: cannot decode image: {exc}") from None
-    frames = []
+    total, budget, count = 0, FILE_PIXEL_FACTOR * max_pixels, 0
     try:
         for index, frame in enumerate(ImageSequence.Iterator(img)):
             frame = _check_size(f"{name} page {index + 1}", frame, max_pixels)
+            total += frame.size[0] * frame.size[1]
+            if total > budget:
+                raise ImageError(
+                    f"{name}: pages after {index} not read: more than {budget / 1e6:.0f} MP in all "
+                    f"({FILE_PIXEL_FACTOR} x max_image_pixels)"
+                )
             frame.load()
-            frames.append(_to_bgr(ImageOps.exif_transpose(frame)))
+            count += 1
+            yield _to_bgr(ImageOps.exif_transpose(frame))
     except ImageError:
         raise
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageError(f"{name}: cannot decode image (truncated or corrupt?): {exc}") from None
-    if not frames:
+    if not count:
         raise ImageError(f"{name}: image has no frames")
-    return frames
 
 
 def _pdf_text_lines(page, scale: float, height_px: int) -> list[TextLine]:
@@ -235,7 +250,7 @@ def iter_file_pages(
             data = head + fh.read()
         except OSError as exc:
             raise ImageError(f"{name}: cannot read: {exc.strerror or exc}") from None
-    for index, image in enumerate(decode_image(data, name, max_pixels)):
+    for index, image in enumerate(iter_image_frames(data, name, max_pixels)):
         yield PageImage(name, index + 1, image.shape[1], image.shape[0], image)
 
 

@@ -260,3 +260,43 @@ def test_max_image_pixels_must_be_a_positive_integer(label, value, capsys):
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert "argument --max-image-pixels" in err and "MP" not in err
+
+
+def _multipage_tiff(path, pages: int, side: int) -> None:
+    from PIL import Image
+
+    frames = [Image.new("L", (side, side), 255) for _ in range(pages)]
+    frames[0].save(path, save_all=True, append_images=frames[1:], compression="tiff_deflate")
+
+
+def test_pages_of_an_image_file_are_decoded_one_at_a_time(tmp_path):
+    """30 pages of 4000x4000 (1.4 GB decoded at once, as it once was): decoded in a child process,
+    its peak RSS stays far below that."""
+    import subprocess
+    import sys
+
+    tiff = tmp_path / "pages.tif"
+    _multipage_tiff(tiff, 30, 4000)
+    code = (
+        "import resource, sys\n"
+        "from edge_ocr.documents import iter_file_pages\n"
+        "n = sum(1 for _ in iter_file_pages(__import__('pathlib').Path(sys.argv[1])))\n"
+        "print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tiff)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    pages, rss = map(int, out.stdout.split())
+    assert pages == 30 and rss < 800, (pages, rss)  # all 30 at once: 1,544 MB
+
+
+def test_an_image_file_with_too_many_pixels_in_all_stops_with_the_limit_named(tmp_path):
+    from edge_ocr.documents import FILE_PIXEL_FACTOR, iter_file_pages
+    from edge_ocr.errors import ImageError
+
+    tiff = tmp_path / "many.tif"
+    _multipage_tiff(tiff, FILE_PIXEL_FACTOR + 5, 100)
+    read = []
+    with pytest.raises(ImageError, match=rf"pages after {FILE_PIXEL_FACTOR} not read: more than 0 MP in all"):
+        for page in iter_file_pages(tiff, max_pixels=10_000):
+            read.append(page.page)
+    assert read == list(range(1, FILE_PIXEL_FACTOR + 1))  # the pages before the limit were read
