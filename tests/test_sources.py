@@ -37,6 +37,7 @@ from edge_ocr.sources.grabber import LatestFrameGrabber
 from edge_ocr.sources.picamera import NOT_INSTALLED
 from tests.broker import free_port
 from tests.pdfmaker import image_pdf, text_pdf
+from tests.waiting import wait_until
 
 # ---- helpers -------------------------------------------------------------------------------------------
 
@@ -802,3 +803,30 @@ def test_every_kind_in_the_one_table_has_its_own_settings_and_a_source_class():
         assert not (made.live and made.document), name
     assert source_settings("video", realtime=False).live is False
     assert source_settings("images", loop=True).document is False
+
+
+def test_inbox_waits_for_a_writer_that_pauses_longer_than_the_settle_time(tmp_path):
+    """Half a JPEG, a pause well past the settle time with the file still open for writing, then the
+    rest: the file is taken only after the writer closes it, and read whole (it once went to failed/)."""
+    from edge_ocr.sources.inbox import open_for_writing
+
+    _, data = cv2.imencode(".jpg", np.full((200, 300, 3), 128, np.uint8))
+    data = data.tobytes()
+    source = inbox(tmp_path)
+    path = tmp_path / "slow.jpg"
+    with path.open("wb") as writer:
+        writer.write(data[: len(data) // 2])
+        writer.flush()
+        assert open_for_writing(path)
+        polls = source._last_poll
+        # the inbox has looked at the file, stable, for more than its settle time (0.3 s)
+        assert wait_until(lambda: source.read(0.05) is None and source._last_poll > polls, 5)
+        time.sleep(source.settle_s + 0.2)  # the condition under test is the passage of time itself
+        assert source.read(0.2) is None and path.exists()
+        writer.write(data[len(data) // 2 :])
+    assert not open_for_writing(path)
+    frame = read_until(source)
+    assert frame.item == str(path) and frame.image.shape[:2] == (200, 300)
+    source.done(frame, True)
+    assert (tmp_path / "done" / "slow.jpg").exists() and not list((tmp_path / "failed").iterdir())
+    source.close()

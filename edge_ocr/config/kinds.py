@@ -154,6 +154,7 @@ class InboxSettings(SourceBase):
     inbox_done: str = setting("")  # "" = <path>/done
     inbox_failed: str = setting("")  # "" = <path>/failed
     inbox_poll_s: float = setting(1.0, lo=0.05, hi=3600.0)
+    inbox_settle_s: float = setting(1.0, lo=0.0, hi=3600.0)  # unchanged this long (and no writer): taken
 
 
 SourceSettings = (

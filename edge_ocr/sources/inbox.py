@@ -55,18 +55,46 @@ class _Item:
     decode_error: str | None = None
 
 
+def open_for_writing(path: Path, proc: Path = Path("/proc")) -> bool:
+    """True when a process we can see has the file open for writing (Linux /proc; elsewhere, or
+    with other users' processes hidden, this sees less and the settle time alone decides)."""
+    try:
+        target = os.path.realpath(path)
+        pids = [p for p in os.listdir(proc) if p.isdigit()]
+    except OSError:
+        return False
+    for pid in pids:
+        fd_dir = proc / pid / "fd"
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError:  # gone, or not ours to see
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(fd_dir / fd) != target:
+                    continue
+                flags = (proc / pid / "fdinfo" / fd).read_text().split("flags:", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if int(flags, 8) & (os.O_WRONLY | os.O_RDWR):
+                return True
+    return False
+
+
 class InboxSource:
     """Oldest complete file first (by mtime, then name); its pages are Frames carrying `item`.
 
     A file is complete when its size and mtime have not changed for `settle_s` (across two polls, or
-    an mtime that old). Writers should still prefer writing NAME.tmp (or a dotfile) and renaming it.
+    an mtime that old; [source] inbox_settle_s) and no process is seen holding it open for writing
+    (a writer that pauses longer than the settle time is waited for). Writers should still
+    prefer writing NAME.tmp (or a dotfile) and renaming it.
     done() may be called from another thread than read() (the daemon's inference thread).
     """
 
     may_idle = True  # an empty inbox is idle, not stalled
 
     def __init__(
-        self, settings: InboxSettings, settle_s: float = 1.0, max_pixels: int = DEFAULT_MAX_PIXELS
+        self, settings: InboxSettings, settle_s: float | None = None, max_pixels: int = DEFAULT_MAX_PIXELS
     ) -> None:
         self.settings = settings
         self.folder = Path(settings.path)
@@ -74,7 +102,7 @@ class InboxSource:
         self.failed_dir = Path(settings.inbox_failed) if settings.inbox_failed else self.folder / "failed"
         self.name = f"inbox:{settings.path}"
         self.poll_s = max(0.01, settings.inbox_poll_s)
-        self.settle_s = settle_s
+        self.settle_s = settings.inbox_settle_s if settle_s is None else settle_s
         self.max_pixels = max_pixels
         self.files_done = 0
         self.files_failed = 0
@@ -200,7 +228,7 @@ class InboxSource:
 
     def _pick(self) -> Path | None:
         for path in self._waiting:
-            if self._ready(path):
+            if self._ready(path) and not open_for_writing(path):
                 self._waiting.remove(path)
                 return path
         return None
