@@ -266,8 +266,9 @@ class Daemon:
     def process(self, frame: Frame) -> None:
         """Read, de-duplicate, store (with its outbox rows), wake the publisher; a failure is recorded."""
         fingerprint = self._item_fingerprint(frame)
-        if fingerprint and self.store.find_fingerprint(fingerprint, frame.page):
-            self.counters.skipped_already_stored += 1  # an inbox file read before a restart
+        earlier = self.store.find_fingerprint(fingerprint, frame.page) if fingerprint else None
+        if earlier is not None:
+            self._already_stored(frame, fingerprint or "", earlier)
             self._done(frame, True)
             return
         try:
@@ -296,6 +297,30 @@ class Daemon:
         if scan_id is not None:
             self.repeats.remember(result, scan_id)
         self._done(frame, scan_id is not None, None if scan_id is not None else self.counters.last_error)
+
+    def _already_stored(self, frame: Frame, fingerprint: str, earlier: int) -> None:
+        """Content stored before is not stored again; under another name that is said and counted
+        (an operator must be able to tell it from a read), the same name is a resume after a restart."""
+        self.counters.skipped_already_stored += 1
+        stored = self.store.get_scan(earlier)
+        first = stored.result.source if stored else "?"
+        if first == frame.source:
+            log.info(
+                "%s page %d: already stored as scan #%d (read before a restart)",
+                frame.source,
+                frame.page,
+                earlier,
+            )
+            return
+        self.counters.duplicates += 1
+        log.warning(
+            "%s page %d: same content (sha256 %s...) as scan #%d from %s: not stored again",
+            frame.source,
+            frame.page,
+            fingerprint[:12],
+            earlier,
+            first,
+        )
 
     def _save(self, result: PageResult, frame: Frame, fingerprint: str | None, **kw) -> int | None:
         try:

@@ -34,6 +34,7 @@ class Counters:
     dropped: int = 0
     failed: int = 0
     skipped_already_stored: int = 0
+    duplicates: int = 0  # of those, the same content under another name (logged with the earlier scan)
     last_error: str | None = None
     started: float = field(default_factory=time.time)
     recent: deque = field(default_factory=lambda: deque(maxlen=FPS_WINDOW))  # processing end times
@@ -78,6 +79,7 @@ class Health:
                 "dropped": c.dropped,
                 "failed": c.failed,
                 "skipped_already_stored": c.skipped_already_stored,
+                "duplicates": c.duplicates,
             },
             "gate": dict(self.gate.counts),
             "source": {

@@ -430,6 +430,35 @@ def test_unreadable_file_is_recorded_and_the_rest_is_read(tmp_path: Path, stack:
     assert shown.returncode == 3 and "2-broken.png" in shown.stdout, shown.stdout
 
 
+def test_the_same_content_under_a_second_name_is_named_not_silently_dropped(
+    tmp_path: Path, stack: contextlib.ExitStack
+):
+    """An inbox file whose bytes were stored before under another name: not stored twice, but the log
+    names the earlier scan and its source, and status counts it (it once looked like a read)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    first = write_image(inbox / "a-valve.png", label(VALVE))
+    os.utime(first, (time.time() - 600, time.time() - 600))
+    config = write_config(
+        tmp_path / "config.toml", source={"kind": "inbox", "path": str(inbox), "inbox_poll_s": 0.1}
+    )
+    daemon = start_daemon(stack, config, tmp_path / "state")
+    daemon.wait_ready()
+    assert wait_until(lambda: (inbox / "done" / "a-valve.png").exists(), READ_S), daemon.log()[-3000:]
+    copy = inbox / "b-again.png"
+    copy.write_bytes((inbox / "done" / "a-valve.png").read_bytes())
+    os.utime(copy, (time.time() - 600, time.time() - 600))
+    assert wait_until(lambda: (inbox / "done" / "b-again.png").exists(), READ_S), daemon.log()[-3000:]
+    assert wait_until(lambda: "same content" in daemon.log(), 10), daemon.log()[-3000:]
+    rc, _ = daemon.terminate()
+    assert rc == 0
+    assert [s.source for s in scans(daemon.state_dir)] == ["inbox:a-valve.png"]
+    line = next(ln for ln in daemon.log().splitlines() if "same content" in ln)
+    assert "inbox:b-again.png page 1" in line and "as scan #1 from inbox:a-valve.png" in line, line
+    frames = daemon.status()["frames"]
+    assert frames["duplicates"] == 1 and frames["skipped_already_stored"] == 1, frames
+
+
 # ---- 7. configuration errors ---------------------------------------------------------------------------
 
 
