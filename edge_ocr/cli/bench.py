@@ -18,6 +18,7 @@ import numpy as np
 
 from edge_ocr.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from edge_ocr.cli.common import add_engine_arguments, engine_settings, open_engine
+from edge_ocr.cli.numbers import float_range, int_range
 from edge_ocr.documents import decode_image
 from edge_ocr.ocr.crop import crop_quad
 
@@ -26,10 +27,10 @@ FRAME_SIZES = ((640, 480), (1280, 720), (1920, 1080))
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `bench`."""
-    parser.add_argument("--repeat", type=int, default=10, help="timed runs per measurement")
+    parser.add_argument("--repeat", type=int_range(1, 100_000), default=10, help="timed runs per measurement")
     parser.add_argument(
         "--min-fpm",
-        type=float,
+        type=float_range(0, 1e6),
         default=30.0,
         help="frames per minute this deployment needs (default: %(default)s)",
     )
@@ -153,9 +154,6 @@ def print_text(f: dict) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Measure, print, and exit 1 when the device is too slow for the configured minimum."""
-    if args.repeat < 1:
-        print("edge-ocr: --repeat must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
     figures = measure(args)
     if args.format == "json":
         print(json.dumps(figures, indent=2))

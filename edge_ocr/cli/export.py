@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from edge_ocr.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from edge_ocr.cli.numbers import scan_id
 from edge_ocr.cli.state import add_state_argument, format_time, parse_time, state_dir
 from edge_ocr.errors import StoreError
 from edge_ocr.export import FORMATS, ExportError, ExportPage, export
@@ -17,7 +18,7 @@ from edge_ocr.store import Store, StoredScan
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `export`."""
     parser.add_argument(
-        "scan_ids", nargs="*", type=int, metavar="SCAN_ID", help="scans to export (default: all)"
+        "scan_ids", nargs="*", type=scan_id, metavar="SCAN_ID", help="scans to export (default: all)"
     )
     parser.add_argument("--since", type=parse_time, help="scans from this time (2026-11-21, 2h, 7d, ...)")
     parser.add_argument("--until", type=parse_time, help="scans before this time")

@@ -7,12 +7,14 @@ import json
 import sys
 
 from edge_ocr.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from edge_ocr.cli.numbers import int_range
 from edge_ocr.cli.state import add_state_argument, format_time, parse_time, state_dir
 from edge_ocr.errors import StoreError
 from edge_ocr.store import Store
 from edge_ocr.store.search import KINDS, MARK_END, MARK_START, search
 
 SOURCE_WIDTH = 30  # the source column of the table
+MAX_LIMIT = 1_000_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument("--codes", action="store_true", help="search code payloads only")
     kind.add_argument("--text", action="store_true", help="search text lines only")
-    parser.add_argument("--limit", type=int, default=20, help="at most this many hits (default: 20)")
+    parser.add_argument(
+        "--limit", type=int_range(1, MAX_LIMIT), default=20, help="at most this many hits (default: 20)"
+    )
     parser.add_argument("--format", choices=("table", "json"), default="table")
     add_state_argument(parser)
 
@@ -50,9 +54,6 @@ def fit_path(path: str, width: int = SOURCE_WIDTH) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print the hits; exit 1 when there are none (like grep), 2 on errors."""
-    if args.limit < 1:
-        print("edge-ocr: --limit must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
     kinds = ("code",) if args.codes else ("text",) if args.text else KINDS
     try:
         with Store(state_dir(args), readonly=True) as store:

@@ -7,6 +7,7 @@ import json
 import sys
 
 from edge_ocr.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from edge_ocr.cli.numbers import scan_id
 from edge_ocr.cli.state import add_state_argument, format_time, state_dir
 from edge_ocr.errors import StoreError
 from edge_ocr.export.text import format_code
@@ -15,7 +16,7 @@ from edge_ocr.store import Store, StoredScan
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `show`."""
-    parser.add_argument("scan_id", type=int, metavar="SCAN_ID")
+    parser.add_argument("scan_id", type=scan_id, metavar="SCAN_ID")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     add_state_argument(parser)
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from edge_ocr import config as config_module
+from edge_ocr.cli.numbers import MAX_AGE_DAYS, shown
 from edge_ocr.config import Config
 
 SYSTEM_STATE_DIR = Path("/var/lib/edge-ocr")  # the service's StateDirectory=
@@ -70,22 +71,33 @@ def state_dir(args: argparse.Namespace, config: Config | None = None) -> Path:
 def parse_time(text: str, now: datetime | None = None) -> int:
     """'2026-11-21', '2026-11-21T14:30', ISO with zone, or relative '90m', '2h', '7d' ago; epoch ms.
 
-    Times without a zone are local time (what a person on site means).
+    Times without a zone are local time (what a person on site means). Ages beyond 100 years and
+    times before 1970 or after 9999 are refused (argparse.ArgumentTypeError: a usage error).
     """
     now = now or datetime.now(timezone.utc)
     text = text.strip()
+    quoted = repr(shown(text))
     m = _RELATIVE.match(text)
     if m:
-        return int((now - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])).timestamp() * 1000)
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+        if not seconds <= MAX_AGE_DAYS * 86400:  # also inf, from a few hundred digits
+            raise argparse.ArgumentTypeError(f"{quoted}: an age can be at most {MAX_AGE_DAYS}d (100 years)")
+        return int((now - timedelta(seconds=seconds)).timestamp() * 1000)
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: expected a date/time like 2026-11-21 or 2026-11-21T14:30, or an age like 2h or 7d"
+            f"{quoted}: expected a date/time like 2026-11-21 or 2026-11-21T14:30, or an age like 2h or 7d"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()  # local time
-    return int(moment.timestamp() * 1000)
+    out_of_range = argparse.ArgumentTypeError(f"{quoted}: not between 1970-01-01 and 9999-12-31")
+    if moment.year < 1970:  # as written: 1970-01-01 is accepted in every zone
+        raise out_of_range
+    try:
+        if moment.tzinfo is None:
+            moment = moment.astimezone()  # local time
+        return int(moment.timestamp() * 1000)
+    except (OverflowError, ValueError, OSError):  # 9999-12-31 in some zones
+        raise out_of_range from None
 
 
 def format_time(ms: int) -> str:

@@ -8,10 +8,13 @@ import sys
 from dataclasses import replace
 
 from edge_ocr.cli import EXIT_OK, EXIT_USAGE
+from edge_ocr.cli.numbers import MAX_AGE_DAYS, float_range
 from edge_ocr.cli.state import add_config_argument, add_state_argument, format_time, load_config, state_dir
 from edge_ocr.errors import EdgeOcrError
 from edge_ocr.service import store_settings
 from edge_ocr.store import Store
+
+MAX_MB = 1e9  # as the configuration's store.max_mb
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,11 +22,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", nargs="?", choices=("status", "prune"), default="status")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
-        "--max-age-days", type=float, help="prune: delete scans older than this (default: the configured cap)"
+        "--max-age-days",
+        type=float_range(0, MAX_AGE_DAYS, above=True),
+        help="prune: delete scans older than this (default: the configured cap)",
     )
     parser.add_argument(
         "--max-mb",
-        type=float,
+        type=float_range(1, MAX_MB),
         help="prune: delete the oldest scans until database + images fit (default: the configured cap)",
     )
     add_config_argument(parser)
