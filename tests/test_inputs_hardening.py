@@ -300,3 +300,13 @@ def test_an_image_file_with_too_many_pixels_in_all_stops_with_the_limit_named(tm
         for page in iter_file_pages(tiff, max_pixels=10_000):
             read.append(page.page)
     assert read == list(range(1, FILE_PIXEL_FACTOR + 1))  # the pages before the limit were read
+
+
+def test_the_45_degree_retry_is_skipped_where_it_would_explode():
+    """A 70000x40 strip turned 45 degrees is 2.4 GP (zxing-cpp crashed the process on it); a photo is
+    still turned."""
+    from edge_ocr.codes.ladder import ROTATE_MAX_PIXELS, rotate45
+
+    assert rotate45(np.full((40, 70000), 255, np.uint8)) == []
+    ((turned, _back),) = rotate45(np.full((4000, 6000), 255, np.uint8))
+    assert turned.size <= ROTATE_MAX_PIXELS

@@ -14,6 +14,9 @@ from edge_ocr.codes.names import RETRY_STEPS
 Variant = tuple[np.ndarray, np.ndarray]
 
 UPSCALE_MAX_SIDE = 2400  # pixels; larger frames are not upscaled (codes there are rarely too small)
+ROTATE_MAX_PIXELS = (
+    64_000_000  # the 45-degree turn of a frame is skipped beyond this (a 7000x5000 frame fits)
+)
 
 
 def _identity() -> np.ndarray:
@@ -66,6 +69,8 @@ def rotate45(gray: np.ndarray) -> list[Variant]:
     """Diagonal 1-D codes: both readers scan rows and columns, so 45 degrees is the blind angle."""
     h, w = gray.shape
     size = int(np.ceil((h + w) / np.sqrt(2)))
+    if size * size > ROTATE_MAX_PIXELS:  # a 70000x40 strip would turn into 2.4 GP (zxing crashed on it)
+        return []
     m = cv2.getRotationMatrix2D((w / 2, h / 2), 45, 1.0)
     m[0, 2] += size / 2 - w / 2
     m[1, 2] += size / 2 - h / 2

@@ -15,6 +15,7 @@ from edge_ocr.results import Code, eci_numbers
 
 # zxing-cpp refuses an image with a side above this (ValueError); such frames are downscaled for it.
 MAX_SIDE = 65535
+MAX_PIXELS = 1 << 28  # zxing-cpp indexes pixels with int: far larger frames are read shrunk too
 
 # Symbologies whose transmission can carry ECI designators (ISO/IEC 15424).
 _ECI_CAPABLE = {"QRCode", "DataMatrix", "Aztec", "PDF417", "MaxiCode", "RMQRCode", "CompactPDF417"}
@@ -51,7 +52,7 @@ class ZxingReader:
         """Every valid symbol zxing-cpp finds, with polygons in gray's pixels."""
         if started is not None:
             started()
-        if max(gray.shape[:2]) > MAX_SIDE:
+        if max(gray.shape[:2]) > MAX_SIDE or gray.shape[0] * gray.shape[1] > MAX_PIXELS:
             return self._read_downscaled(gray)
         codes = []
         for found in self._read(gray, zxingcpp.TextMode.Plain):
@@ -90,7 +91,7 @@ class ZxingReader:
         """zxing-cpp cannot take a side above 65535 px: read the frame shrunk (aspect kept) so its long
         side fits, and map the polygons back. A very long strip loses a little resolution along its
         length; ZBar, where configured, still reads the full frame."""
-        factor = MAX_SIDE / max(gray.shape[:2])
+        factor = min(MAX_SIDE / max(gray.shape[:2]), (MAX_PIXELS / (gray.shape[0] * gray.shape[1])) ** 0.5)
         size = (
             max(1, min(MAX_SIDE, int(gray.shape[1] * factor))),
             max(1, min(MAX_SIDE, int(gray.shape[0] * factor))),
