@@ -132,6 +132,27 @@ def iter_image_frames(
         raise ImageError(f"{name}: image has no frames")
 
 
+_PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+_EMPTY_TREE = re.compile(rb"/Type\s*/Pages\b[^>]*?/Count\s+0\b|/Count\s+0\b[^>]*?/Type\s*/Pages\b")
+PAGELESS_SCAN_BYTES = 16 << 20  # larger files that fail to load are reported as PDFium says
+
+
+def _pageless(path: Path, stream: BinaryIO | None) -> bool:
+    """A PDF whose page tree says /Count 0 and holds no page object (read again only when small)."""
+    try:
+        if stream is not None:
+            stream.seek(0)
+            data = stream.read(PAGELESS_SCAN_BYTES + 1)
+        else:
+            with Path(path).open("rb") as fh:
+                data = fh.read(PAGELESS_SCAN_BYTES + 1)
+    except OSError:
+        return False
+    if len(data) > PAGELESS_SCAN_BYTES:
+        return False
+    return bool(_EMPTY_TREE.search(data)) and not _PAGE_OBJECT.search(data)
+
+
 def _pdf_text_lines(page, scale: float, height_px: int) -> list[TextLine]:
     """Lines of a PDF page's own text layer, with boxes in rendered-pixel coordinates."""
     textpage = page.get_textpage()
@@ -167,8 +188,9 @@ def iter_pdf_pages(
     try:
         pdf = pdfium.PdfDocument(path if stream is None else stream)
     except pdfium.PdfiumError as exc:
-        # PDFium fails a document whose page tree is empty without setting an error code.
-        if getattr(exc, "err_code", None) == 0:
+        # PDFium fails a document whose page tree is empty without setting an error code of its own:
+        # the code it reports is whatever an earlier failure left ("Success", "Data format error").
+        if getattr(exc, "err_code", None) == 0 or _pageless(path, stream):
             raise ImageError(f"{name}: PDF has no pages") from None
         raise ImageError(f"{name}: cannot open PDF: {exc}") from None
     try:
