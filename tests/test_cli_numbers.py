@@ -136,3 +136,30 @@ def test_parse_time_bounds():
     ):
         with pytest.raises(argparse.ArgumentTypeError):
             parse_time(bad, now)
+
+
+@pytest.mark.parametrize(
+    ("connected", "error", "words"),
+    [
+        (True, None, "mqtt connected"),
+        (
+            True,
+            "connection lost: Keep alive timeout",
+            "mqtt connected (since the last failure: connection lost",
+        ),
+        (False, "cannot connect to 127.0.0.1:1883: Connection refused", "mqtt not connected: cannot connect"),
+    ],
+)
+def test_status_says_whether_an_mqtt_error_is_past_or_present(tmp_path, capsys, connected, error, words):
+    """`edge-ocr status` once printed "mqtt connected (disconnected by ...)" (issue 12)."""
+    import json as json_module
+    import os
+    import time
+
+    from edge_ocr.cli import main
+
+    body = {"pid": os.getpid(), "updated": time.time(), "mqtt_connected": connected, "mqtt_last_error": error}
+    (tmp_path / "status.json").write_text(json_module.dumps(body))
+    assert main(["status", "--state-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert words in out, out

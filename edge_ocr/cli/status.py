@@ -33,6 +33,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _mqtt_words(status: dict) -> str:
+    """Connected with an old error reads as history, not as the present ("connected (lost...)")."""
+    error = status.get("mqtt_last_error")
+    if status.get("mqtt_connected"):
+        return f"connected (since the last failure: {error})" if error else "connected"
+    return f"not connected: {error}" if error else "not connected"
+
+
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when the daemon is running and current, 3 when not (the last known status is still shown)."""
     try:
@@ -70,11 +78,7 @@ def run(args: argparse.Namespace) -> int:
             f"frames        {status.get('fps', 0)} fps; " + ", ".join(f"{k} {v}" for k, v in frames.items())
         )
         print("gate          " + (", ".join(f"{k} {v}" for k, v in status.get("gate", {}).items()) or "-"))
-        print(
-            f"outbox        {store.get('outbox_unsent', '?')} unsent; mqtt "
-            f"{'connected' if status.get('mqtt_connected') else 'not connected'}"
-            + (f" ({status['mqtt_last_error']})" if status.get("mqtt_last_error") else "")
-        )
+        print(f"outbox        {store.get('outbox_unsent', '?')} unsent; mqtt {_mqtt_words(status)}")
         print(
             f"store         {store.get('scans', '?')} scans, disk free "
             f"{store.get('disk_free_bytes', 0) / 1048576:.0f} MiB"
