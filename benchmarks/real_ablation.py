@@ -1,8 +1,9 @@
 """What each pipeline choice buys on the real photo sets: the default against one change at a time.
 
 Each variant is the default engine with one setting turned back (second opinion off or at
-another threshold, PP-OCRv4's DB thresholds, no line classifier). Plates found, receipts word
-F1 (case-folded), mean ms per image; in one process, variants one after another. Development only:
+another threshold, PP-OCRv4's DB thresholds, no line classifier, the fine pass always to max_side).
+Plates found, receipts word F1 (case-folded), detector tiles run, mean ms per image; in one
+process, variants one after another. Development only:
 
     .venv/bin/python benchmarks/real_ablation.py [--quick] [--variants default no-second-opinion]
 """
@@ -36,7 +37,20 @@ def variants() -> dict:
         "second-opinion-below-0.90": replace(base, options=OcrOptions(second_opinion_below=0.90)),
         "v4-db-thresholds": replace(base, detector=DetectorSettings(db=v4_db)),
         "no-classifier": replace(base, options=OcrOptions(classify=False)),
+        "fine-pass-to-max-side": replace(base, detector=DetectorSettings(fine_text_px=float("inf"))),
     }
+
+
+class CountingSession:
+    """A model session that counts its calls (detector tiles are deterministic; times are not)."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.calls = inner, 0
+        self.input_shape, self.output_shape = inner.input_shape, inner.output_shape
+
+    def __call__(self, batch):
+        self.calls += 1
+        return self.inner(batch)
 
 
 def main() -> None:
@@ -57,10 +71,11 @@ def main() -> None:
         print("[real_ablation] no real set found (../shared/eval/text); skipped")
         return
     heads = [f"{d.name} ({'found' if METRIC.get(d.name) == 'plates' else 'F1'})" for d in datasets]
-    print("| variant | " + " | ".join(heads) + " | mean ms |")
-    print("|---|" + "---:|" * (len(datasets) + 1))
+    print("| variant | " + " | ".join(heads) + " | detector tiles | mean ms |")
+    print("|---|" + "---:|" * (len(datasets) + 2))
     for name in args.variants:
         pipeline = load_engine(table[name]).pipeline
+        tiles = pipeline.detector.session = CountingSession(pipeline.detector.session)
         cells, records = [], []
         for ds in datasets:
             images = []
@@ -73,7 +88,7 @@ def main() -> None:
             cells.append(str(s["plates_found"]) if METRIC.get(ds.name) == "plates" else f"{s['f1']:.3f}")
             records += images
         mean_ms = sum(im["ms"] for im in records) / len(records)
-        print(f"| {name} | " + " | ".join(cells) + f" | {mean_ms:.0f} |", flush=True)
+        print(f"| {name} | " + " | ".join(cells) + f" | {tiles.calls} | {mean_ms:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

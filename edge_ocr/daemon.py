@@ -67,13 +67,29 @@ class Daemon:
         self._capture_failed = False
         self._fingerprint: tuple[str, str] | None = None  # (inbox file, its sha256)
         self.parts: Parts | None = None
-        self.pipeline = None
-        self.codes: CodeScanner | None = None
-        self.store: Store | None = None
-        self.publisher = None
-        self.source: ResilientSource | None = None
         self.started = False  # start() has finished: later errors are worth a restart
         self.lock = StateLock(self.state_dir)  # one daemon per state directory, held for its life
+
+    # the parts, as open_parts made them (None before start)
+    @property
+    def store(self) -> Store | None:
+        return self.parts.store if self.parts else None
+
+    @property
+    def pipeline(self):
+        return self.parts.pipeline if self.parts else None
+
+    @property
+    def codes(self) -> CodeScanner | None:
+        return self.parts.codes if self.parts else None
+
+    @property
+    def publisher(self):
+        return self.parts.publisher if self.parts else None
+
+    @property
+    def source(self) -> ResilientSource | None:
+        return self.parts.source if self.parts else None
 
     # ---- start and stop ----------------------------------------------------------------------------
 
@@ -97,13 +113,7 @@ class Daemon:
             source=self._source_arg,
         )
         self.parts = parts
-        self.store, self.pipeline, self.codes = parts.store, parts.pipeline, parts.codes
-        self.publisher, self.source = parts.publisher, parts.source
-        self.health.store, self.health.publisher, self.health.source = (
-            parts.store,
-            parts.publisher,
-            parts.source,
-        )
+        self.health.attach(parts.store, parts.publisher, parts.source)
         self._wait_for_source()
         if self._stop.is_set():
             return
@@ -361,9 +371,7 @@ class Daemon:
         while the store is still open), then the notify socket; the state directory's lock last."""
         try:
             if self.parts is not None:
-                self.parts.close()
-                self.parts = None
-            self.store = None
+                self.parts.close()  # kept, closed: a thread still winding down sees closed parts, not None
             self.notifier.close()
         finally:
             self.lock.release()

@@ -199,3 +199,14 @@ def load_charset(pack: ModelPack) -> list[str]:
     if chars and chars[-1] == "":
         chars.pop()
     return ["", *chars, *([" "] if pack.space_char else [])]
+
+
+def second_opinion_pack(manifest: Manifest, pack: ModelPack, choice: str) -> ModelPack | None:
+    """The pack whose recogniser re-reads unsure lines: the manifest's choice, another, or none."""
+    spec = pack.second_opinion if choice == "auto" else ("" if choice == "none" else choice)
+    if not spec:
+        return None
+    name, _, variant = spec.partition("/")
+    second = manifest.pack(name, variant or None)
+    same = second.name == pack.name and second.variant == pack.variant
+    return None if same else second

@@ -28,6 +28,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+def report_error(exc: Exception) -> None:
+    """An error on stderr as `edge-ocr: ...`; a configuration's problems one per line."""
+    for line in getattr(exc, "problems", None) or [str(exc)]:
+        print(f"edge-ocr: {line}", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every subcommand's arguments registered."""
     parser = argparse.ArgumentParser(prog="edge-ocr", description="Offline OCR for field devices.")

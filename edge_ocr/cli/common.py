@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from edge_ocr import service
+from edge_ocr.cli import report_error
 from edge_ocr.codes import CodeScanner
 from edge_ocr.codes.names import RETRY_STEPS
 from edge_ocr.config import CodesSection, Config, OcrSection, override
@@ -107,11 +108,6 @@ def engine_settings(args: argparse.Namespace, config: Config | None = None) -> E
     return service.engine_settings(replace(config, ocr=ocr_section(args, config.ocr)), args.models_dir)
 
 
-def _report(exc: Exception) -> None:
-    for line in getattr(exc, "problems", None) or [str(exc)]:
-        print(f"edge-ocr: {line}", file=sys.stderr)
-
-
 def open_engine(args: argparse.Namespace, config: Config | None = None) -> Engine | None:
     """Load the engine, or print why not (setup errors are exit status 2)."""
     try:
@@ -121,7 +117,7 @@ def open_engine(args: argparse.Namespace, config: Config | None = None) -> Engin
             engine.pipeline.decoder(settings.options.allowlist)
         return engine
     except (EdgeOcrError, ValueError) as exc:
-        _report(exc)
+        report_error(exc)
         return None
 
 
@@ -167,7 +163,7 @@ def open_code_scanner(
         section = override(config.codes, _given(args, CODE_FLAGS), "codes")
         return True, CodeScanner(service.code_options(replace(config, codes=section)))
     except EdgeOcrError as exc:
-        _report(exc)
+        report_error(exc)
         return False, None
 
 

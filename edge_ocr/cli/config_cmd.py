@@ -7,7 +7,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from edge_ocr.cli import EXIT_OK, EXIT_USAGE
+from edge_ocr.cli import EXIT_OK, EXIT_USAGE, report_error
 from edge_ocr.config import load, machine_warnings
 from edge_ocr.errors import ConfigError, EdgeOcrError
 
@@ -39,13 +39,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load(args.file)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"edge-ocr: {problem}", file=sys.stderr)
+        report_error(exc)
         count = len(exc.problems)
         print(f"edge-ocr: {count} problem{'s' if count > 1 else ''} in {args.file}", file=sys.stderr)
         return EXIT_USAGE
     except EdgeOcrError as exc:
-        print(f"edge-ocr: {exc}", file=sys.stderr)
+        report_error(exc)
         return EXIT_USAGE
     for warning in machine_warnings(config):
         print(f"warning: {warning}", file=sys.stderr)

@@ -7,12 +7,11 @@ import _thread
 import argparse
 import logging
 import signal
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from edge_ocr.cli import EXIT_FAILED
+from edge_ocr.cli import EXIT_FAILED, report_error
 from edge_ocr.cli.state import add_config_argument, add_state_argument, load_config, state_dir
 from edge_ocr.config import Config
 from edge_ocr.errors import ConfigError, EdgeOcrError
@@ -46,12 +45,6 @@ def stop_on_signals(request_stop: Callable[[], None]) -> None:
         signal.signal(sig, lambda *_: _thread.start_new_thread(request_stop, ()))
 
 
-def _report(exc: Exception) -> None:
-    """Every problem of a configuration on its own line; other errors as one."""
-    for line in getattr(exc, "problems", None) or [str(exc)]:
-        print(f"edge-ocr: {line}", file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
     """Run until SIGTERM/SIGINT (exit 0) or until a finite source ends (exit 0).
 
@@ -61,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = with_sample_footage(load_config(args))
     except EdgeOcrError as exc:
-        _report(exc)
+        report_error(exc)
         return EXIT_CONFIG
     where = setup_logging("debug" if args.verbose else config.service.log_level)
     from edge_ocr.daemon import Daemon
@@ -71,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         password = read_password(config.mqtt.password_file, config.mqtt.password_credential)
         daemon = Daemon(config, state_dir(args, config), password=password)
     except EdgeOcrError as exc:
-        _report(exc)
+        report_error(exc)
         return EXIT_CONFIG
     stop_on_signals(daemon.request_stop)
     log.info(
@@ -88,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
             log.error("%s", exc)
             return EXIT_FAILED
         log.error("cannot start: %s", exc)
-        _report(exc)
+        report_error(exc)
         return EXIT_CONFIG
     except Exception:
         log.exception("the daemon failed")

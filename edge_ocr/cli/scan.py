@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, Literal, TextIO
 
-from edge_ocr.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from edge_ocr.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, report_error
 from edge_ocr.cli.common import (
     Progress,
     add_code_arguments,
@@ -115,8 +115,7 @@ def run(args: argparse.Namespace) -> int:
     try:  # flags override the configuration's keys (--config, $EDGE_OCR_CONFIG, /etc/edge-ocr/config.toml)
         config = load_config(args)
     except EdgeOcrError as exc:
-        for line in getattr(exc, "problems", None) or [str(exc)]:
-            print(f"edge-ocr: {line}", file=sys.stderr)
+        report_error(exc)
         return EXIT_USAGE
     ok, codes = open_code_scanner(args, config)
     if not ok:

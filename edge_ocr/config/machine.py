@@ -6,8 +6,10 @@ import importlib.util
 from pathlib import Path
 
 from edge_ocr.config.loader import Config
+from edge_ocr.ocr.defaults import INTERPRETERS
 
-RUNTIME_MODULES = {"litert": "ai_edge_litert", "tflite_runtime": "tflite_runtime"}
+# runtime name -> the package that must be installed for it
+RUNTIME_MODULES = {name: module.split(".")[0] for name, module in INTERPRETERS.items()}
 
 
 def _importable(module: str) -> bool:

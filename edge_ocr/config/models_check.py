@@ -10,7 +10,7 @@ from pathlib import Path
 
 from edge_ocr.config.loader import Config, Problems
 from edge_ocr.errors import ModelError
-from edge_ocr.models import Manifest, ModelPack, load_charset
+from edge_ocr.models import Manifest, ModelPack, load_charset, second_opinion_pack
 from edge_ocr.ocr.allowlist import parse_allowlist
 
 
@@ -38,15 +38,12 @@ def check_models(config: Config, problems: Problems, models_dir: Path | None = N
     except ModelError as exc:
         problems.add("ocr", "variant" if o.variant and o.pack in ("", None) else "pack", str(exc))
         return
-    spec = pack.second_opinion if o.second_opinion == "auto" else o.second_opinion
     second = None
-    if spec and spec != "none":
-        name, _, variant = spec.partition("/")
-        try:
-            second = manifest.pack(name, variant or None)
-        except ModelError as exc:
-            problems.add("ocr", "second_opinion", str(exc))
+    try:
+        second = second_opinion_pack(manifest, pack, o.second_opinion)
+    except ModelError as exc:
+        problems.add("ocr", "second_opinion", str(exc))
     if o.allow:
         _allow(o.allow, pack, f"{pack.name} model", problems)
-        if second is not None and (second.name, second.variant) != (pack.name, pack.variant):
+        if second is not None:
             _allow(o.allow, second, f"second opinion's ({second.name})", problems)

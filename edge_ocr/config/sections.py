@@ -11,7 +11,7 @@ from edge_ocr.ocr import defaults
 from edge_ocr.ocr.allowlist import parse_allowlist
 from edge_ocr.store.settings import IMAGE_MODES, OUTBOX_POLICIES, ImagePolicy, RetentionPolicy
 
-RUNTIMES = ("auto", "litert", "tflite_runtime")  # ocr/runtime.py's INTERPRETERS, plus auto
+RUNTIMES = ("auto", *defaults.INTERPRETERS)
 LOG_LEVELS = ("debug", "info", "warning", "error")
 Problems = Iterator[tuple[str, str]]  # (key, what is wrong) from a section's cross-field check
 

@@ -7,3 +7,9 @@ MIN_CONFIDENCE = 0.5  # lines read less surely are dropped
 MAX_SIDE = 1792  # long side of the detector's fine (tiled) pass, pixels
 SECOND_OPINION = "auto"  # the pack's choice in the manifest
 SECOND_OPINION_BELOW = 0.98  # lines read less surely are re-read by the second opinion
+
+# Registered explicitly: runtime name -> the module that provides a TFLite-compatible Interpreter.
+INTERPRETERS = {
+    "litert": "ai_edge_litert.interpreter",
+    "tflite_runtime": "tflite_runtime.interpreter",
+}

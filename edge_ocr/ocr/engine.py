@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edge_ocr.errors import ModelError
-from edge_ocr.models import Manifest, ModelPack, load_charset, verify_files, verify_pack
+from edge_ocr.models import Manifest, ModelPack, load_charset, second_opinion_pack, verify_files, verify_pack
 from edge_ocr.ocr import defaults
 from edge_ocr.ocr.classify import OrientationClassifier
 from edge_ocr.ocr.detect import DetectorSettings, TextDetector
@@ -43,17 +43,6 @@ class Engine:
     runtime: str
     load_ms: float
     second: ModelPack | None = None
-
-
-def second_opinion_pack(manifest: Manifest, pack: ModelPack, choice: str) -> ModelPack | None:
-    """The pack whose recogniser re-reads unsure lines: the manifest's choice, another, or none."""
-    spec = pack.second_opinion if choice == "auto" else ("" if choice == "none" else choice)
-    if not spec:
-        return None
-    name, _, variant = spec.partition("/")
-    second = manifest.pack(name, variant or None)
-    same = second.name == pack.name and second.variant == pack.variant
-    return None if same else second
 
 
 def open_recogniser(pack: ModelPack, threads: int, open_model) -> tuple[TextRecogniser, list[str]]:

@@ -16,8 +16,8 @@ class ParallelRecogniser:
     """Same answers as one TextRecogniser; each copy owns its interpreters, so none is shared.
 
     A batch-1 recogniser of PP-OCRv6 small's size gains little from a second thread inside the
-    runtime (21 -> 16 ms per window here) but two single-thread copies on different lines take
-    10 ms per window; the runtime releases the GIL while it computes.
+    runtime, while two single-thread copies on different lines run about 1.5x as fast
+    (benchmarks/second_opinion_copies.py); the runtime releases the GIL while it computes.
     """
 
     def __init__(self, copies: Sequence[TextRecogniser]) -> None:

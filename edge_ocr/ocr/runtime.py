@@ -11,6 +11,7 @@ from typing import Protocol
 import numpy as np
 
 from edge_ocr.errors import ModelError
+from edge_ocr.ocr.defaults import INTERPRETERS
 from edge_ocr.ocr.quiet import runtime_chatter_hidden
 
 
@@ -81,13 +82,6 @@ class OnnxSession:
 def _interpreter_from(module: str) -> type:
     """Import an Interpreter class, so a missing runtime is a clear error, not a crash."""
     return importlib.import_module(module).Interpreter
-
-
-# Registered explicitly: name -> module that provides a TFLite-compatible Interpreter.
-INTERPRETERS: dict[str, str] = {
-    "litert": "ai_edge_litert.interpreter",
-    "tflite_runtime": "tflite_runtime.interpreter",
-}
 
 
 def resolve_interpreter(runtime: str = "auto") -> tuple[str, type]:

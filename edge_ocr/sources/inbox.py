@@ -55,14 +55,16 @@ class _Item:
     decode_error: str | None = None
 
 
-def open_for_writing(path: Path, proc: Path = Path("/proc")) -> bool:
-    """True when a process we can see has the file open for writing (Linux /proc; elsewhere, or
-    with other users' processes hidden, this sees less and the settle time alone decides)."""
+def held_for_writing(paths: list[Path], proc: Path = Path("/proc")) -> set[str]:
+    """Those of `paths` (real paths) a process we can see has open for writing, in one walk of /proc
+    (Linux; elsewhere, or with other users' processes hidden, this sees less and the settle time
+    alone decides)."""
+    wanted = {os.path.realpath(p) for p in paths}
+    held: set[str] = set()
     try:
-        target = os.path.realpath(path)
-        pids = [p for p in os.listdir(proc) if p.isdigit()]
+        pids = [p for p in os.listdir(proc) if p.isdigit()] if wanted else []
     except OSError:
-        return False
+        return held
     for pid in pids:
         fd_dir = proc / pid / "fd"
         try:
@@ -71,14 +73,20 @@ def open_for_writing(path: Path, proc: Path = Path("/proc")) -> bool:
             continue
         for fd in fds:
             try:
-                if os.readlink(fd_dir / fd) != target:
+                target = os.readlink(fd_dir / fd)
+                if target not in wanted:
                     continue
                 flags = (proc / pid / "fdinfo" / fd).read_text().split("flags:", 1)[1].split()[0]
             except (OSError, IndexError):
                 continue
             if int(flags, 8) & (os.O_WRONLY | os.O_RDWR):
-                return True
-    return False
+                held.add(target)
+    return held
+
+
+def open_for_writing(path: Path) -> bool:
+    """True when a process we can see has this file open for writing."""
+    return bool(held_for_writing([path]))
 
 
 class InboxSource:
@@ -227,8 +235,10 @@ class InboxSource:
         return quiet >= (self.settle_s if s.size else max(self.settle_s, EMPTY_GRACE_S))
 
     def _pick(self) -> Path | None:
-        for path in self._waiting:
-            if self._ready(path) and not open_for_writing(path):
+        ready = [p for p in self._waiting if self._ready(p)]
+        held = held_for_writing(ready)
+        for path in ready:
+            if os.path.realpath(path) not in held:
                 self._waiting.remove(path)
                 return path
         return None
