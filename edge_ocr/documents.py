@@ -7,7 +7,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -80,6 +80,12 @@ def _check_size(name: str, img: Image.Image, max_pixels: int) -> Image.Image:
     raise _too_large(name, f"{w}x{h} ({w * h / 1e6:.0f} MP)", max_pixels)
 
 
+def _reason(exc: BaseException) -> str:
+    """An exception as a short reason: its text, or its type when it has none; never a traceback."""
+    text = " ".join(str(exc).split())[:300]
+    return f"{text} ({type(exc).__name__})" if text else type(exc).__name__
+
+
 def _too_large(name: str, size: str, max_pixels: int) -> ImageError:
     return ImageError(
         f"{name}: image is {size}, above the limit of {max_pixels / 1e6:.0f} MP "
@@ -109,8 +115,10 @@ def iter_image_frames(
         found = re.search(r"\((\d+) pixels\)", str(exc))
         size = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "too large"
         raise _too_large(name, size, max_pixels) from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise ImageError(f"{name}: cannot decode image: {exc}") from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # Pillow's plugins raise many kinds (TypeError, struct.error, ...) on junk
+        raise ImageError(f"{name}: cannot decode image: {_reason(exc)}") from None
     total, budget, count = 0, FILE_PIXEL_FACTOR * max_pixels, 0
     try:
         for index, frame in enumerate(ImageSequence.Iterator(img)):
@@ -124,10 +132,10 @@ def iter_image_frames(
             frame.load()
             count += 1
             yield _to_bgr(ImageOps.exif_transpose(frame))
-    except ImageError:
+    except (ImageError, MemoryError):
         raise
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise ImageError(f"{name}: cannot decode image (truncated or corrupt?): {exc}") from None
+    except Exception as exc:
+        raise ImageError(f"{name}: cannot decode image (truncated or corrupt?): {_reason(exc)}") from None
     if not count:
         raise ImageError(f"{name}: image has no frames")
 
@@ -197,23 +205,36 @@ def iter_pdf_pages(
         if len(pdf) == 0:
             raise ImageError(f"{name}: PDF has no pages")
         for index in range(len(pdf)):
-            page = pdf[index]
-            w_pt, h_pt = page.get_size()
-            scale = dpi / 72.0
-            if w_pt * h_pt * scale * scale > max_pixels:
-                scale = (max_pixels / (w_pt * h_pt)) ** 0.5
-            width, height = round(w_pt * scale), round(h_pt * scale)
-            lines = _pdf_text_lines(page, scale, height) if want_text and page.get_rotation() == 0 else []
-            text_layer = lines if sum(len(line.text) for line in lines) >= 8 else None
-            if text_layer is not None and not need_pixels:
-                yield PageImage(name, index + 1, width, height, None, text_layer)
-                continue
-            bitmap = page.render(scale=scale)
-            rgb = bitmap.to_numpy()[:, :, :3]
-            bgr = np.ascontiguousarray(rgb[:, :, ::-1]) if bitmap.rev_byteorder else np.ascontiguousarray(rgb)
-            yield PageImage(name, index + 1, bgr.shape[1], bgr.shape[0], bgr, text_layer)
+            try:
+                page = _pdf_page(
+                    pdf[index], f"{name} page {index + 1}", dpi, max_pixels, need_pixels, want_text
+                )
+            except (ImageError, MemoryError):
+                raise
+            except Exception as exc:  # a corrupt page: PdfiumError, or odd sizes Python cannot round
+                raise ImageError(f"{name} page {index + 1}: cannot render: {_reason(exc)}") from None
+            yield replace(page, source=name, page=index + 1)
     finally:
         pdf.close()
+
+
+def _pdf_page(page, name: str, dpi: int, max_pixels: int, need_pixels: bool, want_text: bool) -> PageImage:
+    """One page: its text layer, or rasterised (at most max_pixels) when pixels are needed or it has none."""
+    w_pt, h_pt = page.get_size()
+    if not (w_pt > 0 and h_pt > 0 and w_pt * h_pt < 1e12):
+        raise ImageError(f"{name}: page size {w_pt:g} x {h_pt:g} pt cannot be rendered")
+    scale = dpi / 72.0
+    if w_pt * h_pt * scale * scale > max_pixels:
+        scale = (max_pixels / (w_pt * h_pt)) ** 0.5
+    width, height = max(1, round(w_pt * scale)), max(1, round(h_pt * scale))
+    lines = _pdf_text_lines(page, scale, height) if want_text and page.get_rotation() == 0 else []
+    text_layer = lines if sum(len(line.text) for line in lines) >= 8 else None
+    if text_layer is not None and not need_pixels:
+        return PageImage(name, 0, width, height, None, text_layer)
+    bitmap = page.render(scale=scale)
+    rgb = bitmap.to_numpy()[:, :, :3]
+    bgr = np.ascontiguousarray(rgb[:, :, ::-1]) if bitmap.rev_byteorder else np.ascontiguousarray(rgb)
+    return PageImage(name, 0, bgr.shape[1], bgr.shape[0], bgr, text_layer)
 
 
 _SPECIAL_KINDS = (

@@ -10,7 +10,10 @@ from edge_ocr.store.records import SearchHit
 
 MARK_START, MARK_END = "\x02", "\x03"
 _TOKEN = re.compile(r'"([^"]*)"(\*?)|(\S+)')
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 KINDS = ("text", "code")
+OPERATORS = ("OR", "AND", "NOT")
+SHOWN_QUERY = 80  # characters of a query repeated in a message
 
 
 def fts_query(user: str) -> str:
@@ -20,20 +23,22 @@ def fts_query(user: str) -> str:
     number like 4471-AX2 matches as the phrase of its tokens.
     """
     parts = []
+    user = _CONTROL.sub(" ", user)  # never searchable, and a NUL ends SQLite's copy of the expression
     for m in _TOKEN.finditer(user):
         phrase, star, word = m.group(1), m.group(2), m.group(3)
         if phrase is not None:
             if phrase.strip():
                 parts.append('"' + phrase.replace('"', "") + '"' + star)
             continue
-        if word in ("OR", "AND", "NOT") and parts:
-            parts.append(word)
+        if word in OPERATORS:
+            if parts and parts[-1] not in OPERATORS:  # "a OR OR b" reads as "a OR b"
+                parts.append(word)
             continue
         prefix = word.endswith("*") and len(word) > 1
         body = word.rstrip("*").replace('"', "")
         if body:
             parts.append('"' + body + '"' + ("*" if prefix else ""))
-    while parts and parts[-1] in ("OR", "AND", "NOT"):
+    while parts and parts[-1] in OPERATORS:
         parts.pop()
     if not parts:
         raise StoreError("search: the query has no words")
@@ -66,8 +71,9 @@ def search(
         try:
             rows_found = store.query(sql, (MARK_START, MARK_END, *params, limit))
         except StoreError as exc:
-            if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
-                raise StoreError(f"search: cannot understand the query {query!r}") from None
+            if any(word in str(exc).lower() for word in ("fts5", "syntax", "unterminated")):
+                shown = query if len(query) <= SHOWN_QUERY else query[:SHOWN_QUERY] + "…"
+                raise StoreError(f"search: cannot understand the query {shown!r}") from None
             raise
         hits += [SearchHit(r[0], r[1], r[2], kind, r[3], r[4], r[5]) for r in rows_found]
     hits.sort(key=lambda h: (h.captured_ms, h.scan_id), reverse=True)
