@@ -41,6 +41,14 @@ def thumbnail(grey: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(small, (3, 3), 0)
 
 
+@dataclass(frozen=True)
+class FrameScores:
+    """What the gate measures on a frame, for an installer to set thresholds by (`edge-ocr preview`)."""
+
+    sharpness: float
+    change: float | None  # mean grey difference to the last read frame; None before the first one
+
+
 @dataclass
 class Decision:
     """Whether a frame goes to inference, and why (the reason is counted)."""
@@ -79,7 +87,7 @@ class FrameGate:
             thumb = thumbnail(grey)
             if s.min_sharpness > 0 and sharpness(grey) < s.min_sharpness:
                 reason = "blurred"
-            elif not requested and s.trigger in ("continuous", "scene-change") and self._unchanged(thumb):
+            elif not requested and self._unchanged(thumb):
                 reason = "unchanged"
         if reason is not None:
             self.counts[reason] += 1
@@ -101,12 +109,29 @@ class FrameGate:
             return "interval"
         return None
 
+    def change_threshold(self) -> float | None:
+        """The change below which a frame counts as unchanged; None when the trigger never checks it."""
+        s = self.settings
+        if s.trigger not in ("continuous", "scene-change"):
+            return None
+        if s.change_threshold <= 0 and s.trigger != "scene-change":
+            return None
+        return s.change_threshold or 6.0
+
+    def measure(self, image: np.ndarray) -> FrameScores:
+        """The scores check() decides on, without deciding, counting or moving the reference frame."""
+        grey = working_grey(image)
+        return FrameScores(sharpness(grey), self._change(thumbnail(grey)))
+
+    def _change(self, thumb: np.ndarray) -> float | None:
+        if self._last_thumb is None:
+            return None
+        return float(np.abs(thumb - self._last_thumb).mean())
+
     def _unchanged(self, thumb: np.ndarray) -> bool:
-        threshold = self.settings.change_threshold
-        if threshold <= 0 and self.settings.trigger != "scene-change":
-            return False
-        threshold = threshold or 6.0
-        return self._last_thumb is not None and float(np.abs(thumb - self._last_thumb).mean()) < threshold
+        threshold = self.change_threshold()
+        change = self._change(thumb) if threshold is not None else None
+        return change is not None and threshold is not None and change < threshold
 
 
 def reading_key(result: PageResult) -> str:

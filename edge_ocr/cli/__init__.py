@@ -15,13 +15,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("bench", "measure this device: model load, per-stage latency, frames per minute"),
     "models": ("models", "list and verify the shipped model packs"),
     "search": ("search", "search stored text and code payloads"),
-    "show": ("show", "print one stored scan in full"),
+    "show": ("show", "print one stored scan in full, or draw it over its stored frame (--image)"),
     "export": ("export", "export stored scans as text, JSON, hOCR, ALTO or searchable PDF"),
     "store": ("store_cmd", "the local store: status, retention now"),
     "outbox": ("outbox", "messages waiting for the broker: status, retry, drop"),
     "publish": ("publish", "drain the outbox to the configured MQTT broker until stopped"),
     "run": ("run", "the daemon: capture, read, store, publish (systemd service)"),
     "status": ("status", "the daemon's health from its state directory"),
+    "preview": ("preview", "one frame from the configured source, annotated: what the device sees"),
     "config": ("config_cmd", "check a configuration file, or print the commented example"),
 }
 
