@@ -14,6 +14,7 @@ from pathlib import Path
 from edge_ocr.codes.scanner import CodeScanner
 from edge_ocr.config import Config
 from edge_ocr.documents import PageImage
+from edge_ocr.errors import StoreFullError
 from edge_ocr.gate import FrameGate, RepeatFilter
 from edge_ocr.health import Health
 from edge_ocr.notify import Notifier
@@ -31,6 +32,8 @@ log = logging.getLogger("edge_ocr.daemon")
 BACKLOG_NICE = 10  # CPU niceness while an inbox backlog is worked through
 BACKLOG_LARGE = 20
 DRAIN_S = 10.0  # a finite source has ended: the longest wait for a connected publisher to send the rest
+ROOM_WAIT_S = 5.0  # after the store refused a scan for want of space: the least wait before the next try
+DEFERRED = 0  # _save's answer when the store was full and the source took the frame back (ids start at 1)
 
 
 class Daemon:
@@ -63,6 +66,7 @@ class Daemon:
         self._cond = threading.Condition()
         self._capture_beat = time.monotonic()
         self._busy_since: float | None = None
+        self._room_retry_at = 0.0  # monotonic time of the next free-space check after a refusal; 0: none
         self._capture_done = threading.Event()
         self._capture_failed = False
         self._fingerprint: tuple[str, str] | None = None  # (inbox file, its sha256)
@@ -230,12 +234,16 @@ class Daemon:
             else:
                 while len(self._queue) >= limit and not self._stop.is_set():
                     self._cond.wait(0.2)  # files and recordings: wait, never drop
+                    self._capture_beat = time.monotonic()  # held back by a full queue: not stalled
             self._queue.append(frame)
             self._cond.notify_all()
 
     def _inference_loop(self) -> None:
         self._lower_priority_for_backlog()
         while True:
+            if self._waiting_for_room():
+                self._stop.wait(0.5)
+                continue
             with self._cond:
                 while not self._queue and not self._stop.is_set() and not self._capture_done.is_set():
                     self._cond.wait(0.5)
@@ -251,6 +259,19 @@ class Daemon:
             finally:
                 self._busy_since = None
                 self.counters.recent.append(time.monotonic())
+
+    def _waiting_for_room(self) -> bool:
+        """After a refusal for space, no frame is read until the disk has room again (checked every few
+        seconds): reading them would only be refused, and inbox files would be read again and again."""
+        if not self._stop.is_set() and time.monotonic() < self._room_retry_at:
+            return True
+        if self._room_retry_at and not self._stop.is_set():
+            if not self.store.has_room():
+                self._room_retry_at = time.monotonic() + ROOM_WAIT_S
+                return True
+            log.info("the disk has room again: reading resumes")
+            self._room_retry_at = 0.0
+        return False
 
     def _lower_priority_for_backlog(self) -> None:
         backlog = getattr(self.source.source if self.source else None, "backlog_size", None)
@@ -289,8 +310,8 @@ class Daemon:
             self.counters.last_error = f"{frame.source}: {exc}"
             h, w = frame.image.shape[:2]
             failed = PageResult(frame.source, frame.page, w, h, text_origin="none")
-            self._save(failed, frame, fingerprint, status="error", error=str(exc))
-            self._done(frame, False, str(exc))
+            if self._save(failed, frame, fingerprint, status="error", error=str(exc)) != DEFERRED:
+                self._done(frame, False, str(exc))
             return
         self.counters.processed += 1
         document = bool(frame.item) or self._documents
@@ -304,6 +325,8 @@ class Daemon:
             self._done(frame, True)
             return
         scan_id = self._save(result, frame, fingerprint)
+        if scan_id == DEFERRED:
+            return
         if scan_id is not None:
             self.repeats.remember(result, scan_id)
         self._done(frame, scan_id is not None, None if scan_id is not None else self.counters.last_error)
@@ -345,6 +368,12 @@ class Daemon:
         except Exception as exc:  # e.g. disk full: counted and shown; the loop goes on
             log.error("could not store the result of %s: %s", frame.source, exc)
             self.counters.last_error = str(exc)
+            if not isinstance(exc, StoreFullError):
+                return None
+            self._room_retry_at = time.monotonic() + ROOM_WAIT_S
+            if self.source.retry_later(frame):
+                log.warning("%s: left in the inbox, read again once the disk has room", frame.source)
+                return DEFERRED
             return None
         self.counters.stored += 1
         if self.publisher is not None:

@@ -231,3 +231,20 @@ def test_found_queries_with_nul_or_doubled_operators_answer_or_say_why_briefly(s
                 search(store, query)
         else:
             assert len(search(store, query, limit=50)) == hits
+
+
+def test_found_a_long_config_value_is_not_echoed_whole(tmp_path):
+    """A 5,000-character string where a list or number belongs was repeated whole in the message."""
+    from edge_ocr.config import load
+    from edge_ocr.errors import ConfigError
+
+    path = tmp_path / "config.toml"
+    path.write_text(f'[codes]\nreaders = "{"x" * 5000}"\nzbar_density = "{"y" * 5000}"\n')
+    with pytest.raises(ConfigError) as got:
+        load(path)
+    lines = str(got.value).splitlines()
+    assert len(lines) == 2 and all(len(line) < 250 for line in lines), lines
+    assert (
+        "[codes] readers: expected a list of strings, got 'xxx" in lines[0]
+        and "(5002 characters)" in lines[0]
+    )

@@ -11,7 +11,7 @@ from typing import Any
 
 from edge_ocr.config import sections as sec
 from edge_ocr.config.kinds import DEFAULT_SOURCE_KIND, SOURCE_KINDS, TRIGGERS, SourceSettings, VideoSettings
-from edge_ocr.config.rules import check_value
+from edge_ocr.config.rules import check_value, shown
 from edge_ocr.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -77,8 +77,8 @@ class Problems:
 
 def _unknown(name: str, known: list[str], what: str = "key") -> str:
     close = difflib.get_close_matches(name, known, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
-    return f"unknown {what} ({hint})" if what == "key" else f"unknown {what} {name!r} ({hint})"
+    hint = f"did you mean {shown(close[0])}?" if close else f"known: {', '.join(known)}"
+    return f"unknown {what} ({hint})" if what == "key" else f"unknown {what} {shown(name)} ({hint})"
 
 
 def _depth(value: Any, limit: int) -> bool:
@@ -127,8 +127,8 @@ def _source(data: dict, problems: Problems) -> SourceSettings:
     if not isinstance(kind, str) or kind not in SOURCE_KINDS:
         choices = ", ".join(SOURCE_KINDS)
         hint = difflib.get_close_matches(str(kind), list(SOURCE_KINDS), n=1)
-        more = f" (did you mean {hint[0]!r}?)" if hint else ""
-        problems.add("source", "kind", f"{kind!r} is not one of {choices}{more}")
+        more = f" (did you mean {shown(hint[0])}?)" if hint else ""
+        problems.add("source", "kind", f"{shown(kind)} is not one of {choices}{more}")
         kind = DEFAULT_SOURCE_KIND
         data = {k: v for k, v in data.items() if k == "kind"}  # the rest cannot be judged
     cls = SOURCE_KINDS[kind].settings
@@ -138,7 +138,7 @@ def _source(data: dict, problems: Problems) -> SourceSettings:
         for f in fields(other.settings):
             if f.name not in own:
                 foreign.setdefault(
-                    f.name, f"not a setting of kind {kind!r} (it belongs to kind {other.name!r})"
+                    f.name, f"not a setting of kind {shown(kind)} (it belongs to kind {shown(other.name)})"
                 )
     return _section(cls, {k: v for k, v in data.items() if k != "kind"}, "source", problems, foreign)
 
@@ -149,14 +149,14 @@ def _gate(data: dict, problems: Problems) -> sec.GateSection:
     foreign: dict[str, str] = {}
     if not isinstance(trigger, str) or trigger not in TRIGGERS:
         hint = difflib.get_close_matches(str(trigger), list(TRIGGERS), n=1)
-        more = f" (did you mean {hint[0]!r}?)" if hint else ""
-        problems.add("gate", "trigger", f"{trigger!r} is not one of {', '.join(TRIGGERS)}{more}")
+        more = f" (did you mean {shown(hint[0])}?)" if hint else ""
+        problems.add("gate", "trigger", f"{shown(trigger)} is not one of {', '.join(TRIGGERS)}{more}")
         data = {k: v for k, v in data.items() if k != "trigger"}
     else:
         for other, keys in TRIGGERS.items():
             for key in keys:
                 if key not in TRIGGERS[trigger] and key in data:
-                    foreign[key] = f"only used with trigger = {other!r} (this file has {trigger!r})"
+                    foreign[key] = f"only used with trigger = {shown(other)} (this file has {shown(trigger)})"
         data = {k: v for k, v in data.items() if k not in foreign}
         for key, what in foreign.items():
             problems.add("gate", key, what)

@@ -37,6 +37,15 @@ def setting(
     return field(default=default, metadata=rules)
 
 
+SHOWN_CHARS = 60  # of a value repeated in a message: a 5,000-character string is not echoed whole
+
+
+def shown(value: Any) -> str:
+    """A value as a message repeats it: its repr, cut to SHOWN_CHARS with the full length said."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}... ({len(text)} characters)"
+
+
 def _type_name(tp: Any) -> str:
     return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(
         tp, getattr(tp, "__name__", str(tp))
@@ -46,31 +55,28 @@ def _type_name(tp: Any) -> str:
 def _scalar(value: Any, tp: Any) -> tuple[Any, str | None]:
     """The value as `tp`, or why it cannot be."""
     if tp is bool:
-        return (value, None) if isinstance(value, bool) else (None, f"expected true or false, got {value!r}")
+        if isinstance(value, bool):
+            return value, None
+        return None, f"expected true or false, got {shown(value)}"
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            return None, f"expected a whole number, got {value!r}"
+            return None, f"expected a whole number, got {shown(value)}"
         return value, None
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return None, f"expected a number, got {value!r}"
+            return None, f"expected a number, got {shown(value)}"
         if not math.isfinite(value):
-            return None, f"expected a finite number, got {value!r}"
+            return None, f"expected a finite number, got {shown(value)}"
         return float(value), None
     if tp is str:
         if not isinstance(value, str):
-            return None, f"expected a string, got {_short(value)}"
+            return None, f"expected a string, got {shown(value)}"
         if len(value) > MAX_TEXT:
             return None, f"longer than {MAX_TEXT} characters"
         if "\x00" in value:
             return None, "contains a NUL character"
         return value, None
     return None, f"unsupported type {tp}"
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _number(value: float) -> str:
@@ -91,7 +97,7 @@ def _rules(value: Any, rules: typing.Mapping[str, Any]) -> list[str]:
         elif hi is not None and value > hi:
             out.append(f"{_number(value)} must be at most {_number(hi)}")
     if choices is not None and value not in choices:
-        out.append(f"{_short(value)} is not one of {', '.join(choices)}{_did_you_mean(value, choices)}")
+        out.append(f"{shown(value)} is not one of {', '.join(choices)}{_did_you_mean(value, choices)}")
     return out
 
 
@@ -101,7 +107,7 @@ def _did_you_mean(value: Any, choices: Iterable[str]) -> str:
     if not isinstance(value, str):
         return ""
     close = difflib.get_close_matches(value, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return f" (did you mean {shown(close[0])}?)" if close else ""
 
 
 def check_value(value: Any, tp: Any, rules: typing.Mapping[str, Any]) -> tuple[Any, list[str]]:
@@ -109,7 +115,7 @@ def check_value(value: Any, tp: Any, rules: typing.Mapping[str, Any]) -> tuple[A
     if typing.get_origin(tp) is list:
         (item,) = typing.get_args(tp)
         if not isinstance(value, list):
-            return None, [f"expected a list of {_type_name(item)}s, got {_short(value)}"]
+            return None, [f"expected a list of {_type_name(item).removeprefix('a ')}s, got {shown(value)}"]
         if len(value) > MAX_ITEMS:
             return None, [f"more than {MAX_ITEMS} entries"]
         converted, problems = [], []

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from edge_ocr.codes.names import DEFAULT_BUDGET_MS, DEFAULT_RETRY, DEFAULT_ZBAR_DENSITY, READERS, RETRY_STEPS
-from edge_ocr.config.rules import setting
+from edge_ocr.config.rules import setting, shown
 from edge_ocr.ocr import defaults
 from edge_ocr.ocr.allowlist import parse_allowlist
 from edge_ocr.store.settings import IMAGE_MODES, OUTBOX_POLICIES, ImagePolicy, RetentionPolicy
@@ -20,7 +20,7 @@ def _device_id(value: str) -> str | None:
     """at most 64 printable characters, no spaces, '/', '+' or '#'."""
     bad = [c for c in value if c in "/+#" or not c.isprintable() or c.isspace()]
     if bad or len(value) > 64:
-        return f"{value!r} must be at most 64 printable characters without spaces, '/', '+' or '#'"
+        return f"{shown(value)} must be at most 64 printable characters without spaces, '/', '+' or '#'"
     return None
 
 
@@ -31,7 +31,7 @@ def _allow(value: str) -> str | None:
     except ValueError as exc:
         return str(exc)
     if value and not any(c.isalnum() for c in chars):
-        return f"{value!r} has no letter or digit: nothing useful would be read"
+        return f"{shown(value)} has no letter or digit: nothing useful would be read"
     return None
 
 
@@ -61,7 +61,7 @@ def _roi(value: list[float]) -> str | None:
 def _second_opinion(value: str) -> str | None:
     """auto, none, or a pack name with an optional /variant from the manifest."""
     if not value or value.count("/") > 1 or value.startswith("/") or value.endswith("/"):
-        return f"{value!r}: expected auto, none, or PACK[/VARIANT]"
+        return f"{shown(value)}: expected auto, none, or PACK[/VARIANT]"
     return None
 
 
@@ -79,14 +79,14 @@ def _readers(value: list[str]) -> str | None:
 def _topic_prefix(value: str) -> str | None:
     """no '+', '#', leading or trailing '/'."""
     if not value or any(c in value for c in "+#\x00") or value.startswith("/") or value.endswith("/"):
-        return f"{value!r} is not a valid topic prefix (no '+', '#', leading or trailing '/')"
+        return f"{shown(value)} is not a valid topic prefix (no '+', '#', leading or trailing '/')"
     return None
 
 
 def _host(value: str) -> str | None:
     """a host name or address."""
     if not value or len(value) > 253 or any(c.isspace() or not c.isprintable() for c in value):
-        return f"{value!r} is not a host name or address"
+        return f"{shown(value)} is not a host name or address"
     return None
 
 

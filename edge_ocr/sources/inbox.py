@@ -245,6 +245,20 @@ class InboxSource:
 
     # ---- filing away -----------------------------------------------------------------------------
 
+    def retry_later(self, frame: Frame) -> bool:
+        """Put the frame's file back: it stays in the inbox and is read again from its first page on a
+        later pick (pages stored meanwhile are skipped as already stored). For a store that refused it
+        for want of space: a full disk is no reason to file a good file away as failed."""
+        if frame.item is None:
+            return False
+        with self._lock:
+            if self._items.pop(frame.item, None) is None:
+                return False
+            if self._reader is not None and str(self._reader.path) == frame.item:
+                self._reader.close()
+                self._reader = None
+            return True
+
     def done(self, frame: Frame, ok: bool, error: str | None = None) -> None:
         """Record one page's outcome; after the last page the file moves to done/ or failed/."""
         if frame.item is None:

@@ -131,6 +131,11 @@ class ResilientSource:
         """Passed on (the inbox files its item away)."""
         self.source.done(frame, ok, error)
 
+    def retry_later(self, frame: Frame) -> bool:
+        """Passed on where the source can take a frame back (the inbox); False elsewhere."""
+        retry = getattr(self.source, "retry_later", None)
+        return bool(retry(frame)) if retry is not None else False
+
     def close(self) -> None:
         """Close the source and end any wait in read()."""
         self._closed.set()

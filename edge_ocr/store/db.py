@@ -220,6 +220,10 @@ class Store:
                     raise StoreError(f"{self.path}: {exc}") from None
                 raise
 
+    def has_room(self) -> bool:
+        """Whether free space is above the reserve again (at least 64 KiB): a refused scan may be retried."""
+        return _free_bytes(self.state_dir) >= max(self.settings.retention.min_free_bytes, 64 * 1024)
+
     def _check_free_space(self) -> None:
         """Refuse before the disk is completely full: the OS, logs and the WAL need room too."""
         reserve = self.settings.retention.min_free_bytes
