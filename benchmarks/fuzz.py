@@ -75,7 +75,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=int(time.time()))
-    ap.add_argument("--max-pages", type=int, default=48, help="pages of the many-page inputs")
+    ap.add_argument(
+        "--max-pages",
+        type=int,
+        default=8,
+        help="pages of the many-page inputs (blank 1500 px pages take ~1 s each to read)",
+    )
     ap.add_argument("--timeout-s", type=float, default=300.0, help="per input: longer is a hang")
     args = ap.parse_args()
     rng = random.Random(args.seed)
