@@ -52,6 +52,12 @@ def _type_name(tp: Any) -> str:
     )
 
 
+def _plural(tp: Any) -> str:
+    return {bool: "true/false values", int: "whole numbers", float: "numbers", str: "strings"}.get(
+        tp, f"{_type_name(tp)} values"
+    )
+
+
 def _scalar(value: Any, tp: Any) -> tuple[Any, str | None]:
     """The value as `tp`, or why it cannot be."""
     if tp is bool:
@@ -115,7 +121,7 @@ def check_value(value: Any, tp: Any, rules: typing.Mapping[str, Any]) -> tuple[A
     if typing.get_origin(tp) is list:
         (item,) = typing.get_args(tp)
         if not isinstance(value, list):
-            return None, [f"expected a list of {_type_name(item).removeprefix('a ')}s, got {shown(value)}"]
+            return None, [f"expected a list of {_plural(item)}, got {shown(value)}"]
         if len(value) > MAX_ITEMS:
             return None, [f"more than {MAX_ITEMS} entries"]
         converted, problems = [], []
