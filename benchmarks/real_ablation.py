@@ -38,6 +38,7 @@ def variants() -> dict:
         "v4-db-thresholds": replace(base, detector=DetectorSettings(db=v4_db)),
         "no-classifier": replace(base, options=OcrOptions(classify=False)),
         "fine-pass-to-max-side": replace(base, detector=DetectorSettings(fine_text_px=float("inf"))),
+        "low-memory": replace(base, memory="low"),  # 320-pixel detector tiles, one second-opinion copy
     }
 
 

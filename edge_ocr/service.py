@@ -67,6 +67,7 @@ def engine_settings(config: Config, models_dir: Path | None = None):
         second_opinion=o.second_opinion,
         detector=replace(DetectorSettings(), max_side=o.max_side),
         options=options,
+        memory=o.memory,
     )
 
 
@@ -127,7 +128,10 @@ def open_engine(config: Config):
 
     engine = load_engine(engine_settings(config))
     p = engine.pack
-    log.info("models loaded: %s (%s) on %s in %.0f ms", p.name, p.variant, engine.runtime, engine.load_ms)
+    mode = ", low-memory mode" if engine.low_memory else ""
+    log.info(
+        "models loaded: %s (%s) on %s in %.0f ms%s", p.name, p.variant, engine.runtime, engine.load_ms, mode
+    )
     return engine
 
 

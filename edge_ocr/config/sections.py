@@ -128,6 +128,7 @@ class OcrSection(Section):
     max_side: int = setting(defaults.MAX_SIDE, lo=320, hi=8192)
     second_opinion: str = setting(defaults.SECOND_OPINION, check=_second_opinion)
     second_opinion_below: float = setting(defaults.SECOND_OPINION_BELOW, lo=0.0, hi=1.0)
+    memory: str = setting(defaults.MEMORY, choices=defaults.MEMORY_CHOICES)
 
 
 @dataclass(frozen=True)

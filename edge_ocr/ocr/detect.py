@@ -11,7 +11,7 @@ import numpy as np
 
 from edge_ocr.ocr import defaults
 from edge_ocr.ocr.db_postprocess import DBParams, boxes_from_probability
-from edge_ocr.ocr.runtime import Session
+from edge_ocr.ocr.runtime import Session, release
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,13 @@ class TextDetector:
         std: tuple[float, float, float],
         settings: DetectorSettings = DetectorSettings(),
         logits: bool = False,
+        fit: tuple[int, int] | None = None,
     ) -> None:
         self.session = session
         _, self.tile_h, self.tile_w, _ = session.input_shape
+        # The coarse pass fits the image into the model's own input size (h, w) even when the model runs
+        # on smaller tiles (low-memory mode): the same working scale, only cut into more tiles.
+        self.fit_h, self.fit_w = fit or (self.tile_h, self.tile_w)
         self.mean = np.asarray(mean, dtype=np.float32) * 255.0
         self.inv_std = 1.0 / (np.asarray(std, dtype=np.float32) * 255.0)
         self.settings = settings
@@ -88,7 +92,6 @@ class TextDetector:
     def probability_map(self, work: np.ndarray) -> np.ndarray:
         """Run the model over tiles of the working image and stitch one probability map."""
         h, w = work.shape[:2]
-        norm = self._normalise(work)
         prob = np.zeros((h, w), dtype=np.float32)
         ys, xs = (
             _starts(h, self.tile_h, self.settings.overlap),
@@ -97,7 +100,8 @@ class TextDetector:
         tile = np.zeros((1, self.tile_h, self.tile_w, 3), dtype=np.float32)
         for y0, (oy0, oy1) in zip(ys, _owned(ys, self.tile_h, h)):
             for x0, (ox0, ox1) in zip(xs, _owned(xs, self.tile_w, w)):
-                part = norm[y0 : y0 + self.tile_h, x0 : x0 + self.tile_w]
+                # normalised tile by tile: a float copy of a whole 1792-pixel working image is 38 MB
+                part = self._normalise(work[y0 : y0 + self.tile_h, x0 : x0 + self.tile_w])
                 tile.fill(0.0)
                 tile[0, : part.shape[0], : part.shape[1]] = part
                 out = self.session(tile)[0, :, :, 0]
@@ -130,7 +134,7 @@ class TextDetector:
         """Coarse pass on the whole image in one tile; a tiled fine pass if text looks small."""
         s = self.settings
         h, w = image.shape[:2]
-        fit = min((self.tile_w - 2 * s.border) / w, (self.tile_h - 2 * s.border) / h)
+        fit = min((self.fit_w - 2 * s.border) / w, (self.fit_h - 2 * s.border) / h)
         coarse = min(s.upscale_limit, fit)
         quads, scores = self._pass(image, coarse)
         passes = [f"{coarse:.3f}"]
@@ -139,6 +143,7 @@ class TextDetector:
             fine = self._fine_scale(quads, h, w, coarse, fine)
             quads, scores = self._pass(image, fine)
             passes.append(f"{fine:.3f}")
+        release(self.session)  # an on-demand detector (low-memory mode) frees its arena until the next image
         return Detection(quads, scores, passes)
 
     def _fine_scale(self, quads: list[np.ndarray], h: int, w: int, coarse: float, limit: float) -> float:

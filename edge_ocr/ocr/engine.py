@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from edge_ocr.errors import ModelError
@@ -32,6 +34,7 @@ class EngineSettings:
     )  # auto (the pack's choice in the manifest) | none | PACK[/VARIANT]
     detector: DetectorSettings = field(default_factory=DetectorSettings)
     options: OcrOptions = field(default_factory=OcrOptions)
+    memory: str = defaults.MEMORY  # auto | low | normal: see is_low_memory()
 
 
 @dataclass
@@ -43,6 +46,52 @@ class Engine:
     runtime: str
     load_ms: float
     second: ModelPack | None = None
+    low_memory: bool = False
+
+
+def mem_total_mb(meminfo: Path = Path("/proc/meminfo")) -> float | None:
+    """The machine's RAM as the kernel reports it; None where there is no /proc/meminfo."""
+    try:
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+# glibc mallopt parameters (malloc.h) and the values low-memory mode sets
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
+LOW_MEMORY_MALLOC = ((M_ARENA_MAX, 1), (M_MMAP_THRESHOLD, 256 * 1024), (M_TRIM_THRESHOLD, 256 * 1024))
+
+
+def return_freed_memory() -> bool:
+    """Make glibc hand freed blocks back to the kernel instead of keeping them for reuse: one arena for all
+    threads, blocks of 256 KiB and more mapped on their own, the heap's free top trimmed at 256 KiB.
+
+    On-demand models free tens of MB after each stage; kept by malloc per thread and fragmented, that
+    was 30 MB of peak RSS on the bundled footage. False where this is not glibc (nothing changed).
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return all(mallopt(param, value) == 1 for param, value in LOW_MEMORY_MALLOC)
+
+
+def is_low_memory(choice: str, total_mb: float | None = None) -> bool:
+    """Low-memory mode: asked for, or "auto" on a board with less than LOW_MEMORY_BELOW_MB of RAM.
+
+    Each model is loaded only while its stage runs, the detector on 320-pixel tiles (its activations
+    are most of its memory and shrink with the tile's area), the second opinion as one copy: half the
+    daemon's peak RSS (README, "Memory on the small board"), for reloading the models per image.
+    """
+    if choice not in defaults.MEMORY_CHOICES:
+        raise ModelError(f"memory {choice!r}: choose one of {', '.join(defaults.MEMORY_CHOICES)}")
+    if choice != "auto":
+        return choice == "low"
+    total = mem_total_mb() if total_mb is None else total_mb
+    return total is not None and total < defaults.LOW_MEMORY_BELOW_MB
 
 
 def open_recogniser(pack: ModelPack, threads: int, open_model) -> tuple[TextRecogniser, list[str]]:
@@ -62,13 +111,15 @@ def open_recogniser(pack: ModelPack, threads: int, open_model) -> tuple[TextReco
 SECOND_OPINION_COPIES = 2
 
 
-def build_second_opinion(pack: ModelPack, threads: int, open_model) -> SecondOpinion:
+def build_second_opinion(
+    pack: ModelPack, threads: int, open_model, copies: int = SECOND_OPINION_COPIES
+) -> SecondOpinion:
     """A second recogniser from already verified files, with its own dictionary.
 
     With two or more threads it runs as two copies on different lines, the threads split between
     them: on receipts that re-read half their lines this cut the second opinion's time by a third.
     """
-    copies = min(SECOND_OPINION_COPIES, threads)
+    copies = max(1, min(copies, threads))
     built = [open_recogniser(pack, max(1, threads // copies), open_model) for _ in range(copies)]
     charset = built[0][1]
     reader = built[0][0] if copies == 1 else ParallelRecogniser([rec for rec, _ in built])
@@ -76,17 +127,30 @@ def build_second_opinion(pack: ModelPack, threads: int, open_model) -> SecondOpi
 
 
 def build_pipeline(
-    pack: ModelPack, settings: EngineSettings, open_model, second: ModelPack | None = None
+    pack: ModelPack,
+    settings: EngineSettings,
+    open_model,
+    second: ModelPack | None = None,
+    low_memory: bool = False,
 ) -> OcrPipeline:
-    """Wire the stages from already verified model files."""
-    det = open_model(pack.det.path, settings.threads)
+    """Wire the stages from already verified model files (low_memory: see is_low_memory())."""
+    fit = (pack.det.input_shape[1], pack.det.input_shape[2])
+    detector_settings = settings.detector
+    if low_memory:  # every model loaded only while its stage runs; the detector on smaller tiles
+        open_model = partial(open_model, on_demand=True)
+        tile = min(defaults.LOW_MEMORY_TILE, *fit)
+        det = open_model(pack.det.path, settings.threads, (tile, tile))
+        detector_settings = replace(detector_settings, overlap=defaults.LOW_MEMORY_OVERLAP)
+    else:
+        det = open_model(pack.det.path, settings.threads)
     recogniser, charset = open_recogniser(pack, settings.threads, open_model)
     cls = open_model(pack.cls.path, settings.threads) if pack.cls else None
     detector = TextDetector(
-        det, pack.det_mean, pack.det_std, settings.detector, logits=pack.det_output == "logits"
+        det, pack.det_mean, pack.det_std, detector_settings, logits=pack.det_output == "logits", fit=fit
     )
     classifier = OrientationClassifier(cls) if cls else None
-    opinion = build_second_opinion(second, settings.threads, open_model) if second else None
+    copies = 1 if low_memory else SECOND_OPINION_COPIES
+    opinion = build_second_opinion(second, settings.threads, open_model, copies) if second else None
     return OcrPipeline(detector, recogniser, classifier, charset, settings.options, opinion)
 
 
@@ -99,6 +163,9 @@ def load_engine(settings: EngineSettings = EngineSettings()) -> Engine:
     verify_pack(pack)
     if second is not None:
         verify_files(second.recogniser_files())
+    low = is_low_memory(settings.memory)
+    if low:
+        return_freed_memory()
     runtime, open_model = tflite_factory(settings.runtime)
-    pipeline = build_pipeline(pack, settings, open_model, second)
-    return Engine(pipeline, pack, runtime, (time.perf_counter() - t) * 1000, second)
+    pipeline = build_pipeline(pack, settings, open_model, second, low)
+    return Engine(pipeline, pack, runtime, (time.perf_counter() - t) * 1000, second, low)

@@ -15,6 +15,7 @@ from edge_ocr.ocr.ctc import CTCDecoder, Decoded, DecoderCache
 from edge_ocr.ocr.detect import TextDetector
 from edge_ocr.ocr.reading_order import reading_order
 from edge_ocr.ocr.recognise import TextRecogniser
+from edge_ocr.ocr.runtime import release
 from edge_ocr.ocr.second_opinion import SecondOpinion
 from edge_ocr.results import PageResult, TextLine
 
@@ -155,6 +156,7 @@ class OcrPipeline:
         if quads is not detected:
             crops, flipped = [work], [False]
         timings["recognise"] = (time.perf_counter() - t) * 1000
+        self._release_first_reading()
 
         if self.second is not None and crops:
             t = time.perf_counter()
@@ -176,6 +178,11 @@ class OcrPipeline:
         timings["total"] = (time.perf_counter() - t_start) * 1000
         reported = (rotation + 180) % 360 if upside_down else rotation
         return PageResult(source, page, full_w, full_h, lines, timings, reported)
+
+    def _release_first_reading(self) -> None:
+        """On-demand models (low-memory mode) drop their interpreters before the second opinion loads."""
+        for session in (*self.recogniser.sessions, *([self.classifier.session] if self.classifier else [])):
+            release(session)
 
     def _verify_flips(
         self, crops: list[np.ndarray], decoded: list[Decoded], flipped: list[bool], decoder: CTCDecoder

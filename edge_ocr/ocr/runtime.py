@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import struct
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -13,6 +15,7 @@ import numpy as np
 from edge_ocr.errors import ModelError
 from edge_ocr.ocr.defaults import INTERPRETERS
 from edge_ocr.ocr.quiet import runtime_chatter_hidden
+from edge_ocr.ocr.reshape import reshaped_model
 
 
 class Session(Protocol):
@@ -24,19 +27,28 @@ class Session(Protocol):
     def __call__(self, batch: np.ndarray) -> np.ndarray: ...
 
 
+def _check_tflite(path: Path) -> None:
+    """Refuse a file that is not a TFLite flatbuffer before any runtime (or the reshaper) reads it."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head[4:8] != b"TFL3":  # tflite-runtime 2.14 does not verify files and may crash
+        raise ModelError(f"model file {path}: the runtime cannot load it: not a TFLite flatbuffer")
+
+
 class TFLiteSession:
     """A LiteRT / tflite-runtime interpreter with fixed (static) input and output tensors."""
 
-    def __init__(self, path: Path, threads: int, interpreter_cls: type) -> None:
-        with path.open("rb") as fh:
-            head = fh.read(8)
-        if head[4:8] != b"TFL3":  # tflite-runtime 2.14 does not verify files and may crash
-            raise ModelError(f"model file {path}: the runtime cannot load it: not a TFLite flatbuffer")
+    def __init__(self, path: Path, threads: int, interpreter_cls: type, content: bytes | None = None) -> None:
+        _check_tflite(path)
         try:
             # allocate_tensors prints "INFO: Created TensorFlow Lite XNNPACK delegate" on fd 2 (the first
             # time in a process); the constructor is inside too, at no cost, should a runtime print there.
             with runtime_chatter_hidden():
-                self._interp = interpreter_cls(model_path=str(path), num_threads=threads)
+                if content is None:
+                    self._interp = interpreter_cls(model_path=str(path), num_threads=threads)
+                else:  # the file's bytes rewritten (reshape.py); the interpreter reads them in place
+                    self._content = content
+                    self._interp = interpreter_cls(model_content=content, num_threads=threads)
                 self._interp.allocate_tensors()
         except (ValueError, RuntimeError, SystemError) as exc:
             raise ModelError(f"model file {path}: the runtime cannot load it: {exc}") from exc
@@ -54,6 +66,33 @@ class TFLiteSession:
         self._interp.set_tensor(self._in_index, np.ascontiguousarray(batch, dtype=np.float32))
         self._interp.invoke()
         return self._interp.get_tensor(self._out_index).copy()
+
+
+class OnDemandSession:
+    """A model whose interpreter exists only from its first call until release(): in low-memory mode the
+    detector's and the second opinion's arenas are not held while the other stages run."""
+
+    def __init__(self, load: Callable[[], Session]) -> None:
+        self._load = load
+        first = load()  # once at start: a broken file fails at start-up, and the shapes are known
+        self.input_shape, self.output_shape = first.input_shape, first.output_shape
+        self.path = getattr(first, "path", None)
+        self._session: Session | None = None
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        if self._session is None:
+            self._session = self._load()
+        return self._session(batch)
+
+    def release(self) -> None:
+        """Drop the interpreter (its arena and packed weights) until the next call."""
+        self._session = None
+
+
+def release(session: object) -> None:
+    """Let an on-demand session drop its interpreter; a resident one keeps it."""
+    if isinstance(session, OnDemandSession):
+        session.release()
 
 
 class OnnxSession:
@@ -79,6 +118,15 @@ class OnnxSession:
         return result
 
 
+def _tensor_shapes(content: bytes, interpreter_cls: type) -> dict[int, list[int]]:
+    """Every tensor's shape as the runtime's built-in kernels compute it (no delegate: nothing is run or
+    allocated), indexed by tensor."""
+    resolver = sys.modules[interpreter_cls.__module__].OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    interp = interpreter_cls(model_content=content, experimental_op_resolver_type=resolver)
+    interp.allocate_tensors()
+    return {t["index"]: [int(d) for d in t["shape"]] for t in interp.get_tensor_details()}
+
+
 def _interpreter_from(module: str) -> type:
     """Import an Interpreter class, so a missing runtime is a clear error, not a crash."""
     return importlib.import_module(module).Interpreter
@@ -102,10 +150,29 @@ def resolve_interpreter(runtime: str = "auto") -> tuple[str, type]:
     )
 
 
-SessionFactory = Callable[[Path, int], Session]
+SessionFactory = Callable[..., Session]  # (path, threads, input_hw=None, on_demand=False) -> Session
 
 
 def tflite_factory(runtime: str = "auto") -> tuple[str, SessionFactory]:
-    """A factory that opens model files with the chosen TFLite runtime."""
+    """A factory that opens model files with the chosen TFLite runtime.
+
+    input_hw: a smaller input for a fully convolutional model (reshape.py); on_demand: an
+    OnDemandSession, loaded at each first call after a release.
+    """
     name, cls = resolve_interpreter(runtime)
-    return name, lambda path, threads: TFLiteSession(path, threads, cls)
+
+    def open_model(
+        path: Path, threads: int, input_hw: tuple[int, int] | None = None, on_demand: bool = False
+    ) -> Session:
+        content = None
+        if input_hw is not None:
+            _check_tflite(path)
+            try:
+                content = reshaped_model(path, *input_hw, lambda b: _tensor_shapes(b, cls))
+            except (ValueError, RuntimeError, SystemError, struct.error, IndexError) as exc:
+                raise ModelError(f"model file {path}: cannot run it at {input_hw}: {exc}") from exc
+        if on_demand:
+            return OnDemandSession(lambda: TFLiteSession(path, threads, cls, content))
+        return TFLiteSession(path, threads, cls, content)
+
+    return name, open_model

@@ -9,6 +9,7 @@ import numpy as np
 from edge_ocr.ocr.ctc import CTCDecoder, Decoded, DecoderCache
 from edge_ocr.ocr.parallel import ParallelRecogniser
 from edge_ocr.ocr.recognise import TextRecogniser
+from edge_ocr.ocr.runtime import release
 
 # A re-reading replaces the first only when it is at least this sure: below it the stronger
 # model also "reads" single characters into noise (5 of 10 noise images at 0.0, 2 at 0.8, with
@@ -47,4 +48,6 @@ class SecondOpinion:
         for i, again in zip(unsure, self.recogniser.recognise([crops[i] for i in unsure], decoder)):
             if again.text and again.confidence >= ACCEPT_AT and again.confidence > out[i].confidence:
                 out[i] = again
+        for session in self.recogniser.sessions:
+            release(session)  # on demand (low-memory mode): not held while the next image is detected
         return out

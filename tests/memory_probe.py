@@ -1,0 +1,74 @@
+"""Peak memory of an `edge-ocr` command, measured in a fresh child process (its own VmHWM from
+/proc/<pid>/status, read by the child itself as it exits; ru_maxrss would carry the parent's peak
+across fork and exec). Used by tests/test_memory.py and benchmarks/memory.py.
+
+    python tests/memory_probe.py run --state-dir DIR [--config FILE]   # prints '@memory {json}' on stderr
+    EDGE_OCR_PROBE_TREE=DIR python tests/memory_probe.py ...            # edge_ocr (and models/) from DIR
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+MARK = "@memory "
+FIELDS = ("VmHWM", "VmRSS", "RssAnon", "RssFile", "Threads")
+
+
+def status(pid: int | str = "self") -> dict[str, int]:
+    """VmHWM, VmRSS, RssAnon, RssFile (kB) and Threads of a process, from /proc/<pid>/status."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in FIELDS:
+            out[key] = int(value.split()[0])
+    return out
+
+
+def measured(argv: list[str], env: dict[str, str] | None = None, timeout: float = 300) -> dict:
+    """Run `edge-ocr ARGV` in a child; its exit status, wall seconds and status() as it exited."""
+    import time
+
+    t = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), *argv],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    wall = time.monotonic() - t
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith(MARK)]
+    if not lines:
+        raise RuntimeError(
+            f"edge-ocr {' '.join(argv)} exited {proc.returncode} without a figure:\n{proc.stderr[-2000:]}"
+        )
+    return {
+        "rc": proc.returncode,
+        "wall_s": wall,
+        **json.loads(lines[-1][len(MARK) :]),
+        "stderr": proc.stderr,
+    }
+
+
+def _report() -> None:
+    print(MARK + json.dumps(status()), file=sys.stderr, flush=True)
+
+
+def _use_tree(tree: str) -> None:
+    """Import edge_ocr from another source tree (e.g. `git archive` of an earlier commit), not this one."""
+    sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+    sys.path.insert(0, tree)
+
+
+if __name__ == "__main__":
+    if os.environ.get("EDGE_OCR_PROBE_TREE"):
+        _use_tree(os.environ["EDGE_OCR_PROBE_TREE"])
+    atexit.register(_report)  # after main() returns, before the interpreter tears down
+    from edge_ocr.cli import main
+
+    sys.exit(main(sys.argv[1:]))
