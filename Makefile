@@ -1,5 +1,5 @@
 # The two commands of the README. Both set everything up first (system packages, virtualenv).
-.PHONY: demo test lint bench models
+.PHONY: demo test lint bench models bundle bundle-check test-deploy test-arm
 
 demo:  ## set up, run the daemon on the bundled sample footage, then search what it read
 	scripts/setup.sh run
@@ -12,9 +12,30 @@ test:  ## set up, then run the whole test suite (LiteRT), and the engine tests o
 	scripts/setup.sh test
 	scripts/test.sh
 
+test-arm:  ## the aarch64 tier: Debian 12 arm64 + Python 3.11 under qemu-user (root; README "make test-arm")
+	scripts/test_arm.sh
+
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 
 bench:
 	scripts/setup.sh bench
 	.venv/bin/python benchmarks/ocr_peers.py
+
+# Offline install bundles for the fleet (ansible/README.md): dist/bundle/<target>/ per target.
+#   make bundle TARGETS="x86_64-cp311 aarch64-cp311"     (default: all four targets)
+TARGETS ?= x86_64-cp311 aarch64-cp311 aarch64-cp310 aarch64-cp313
+DEPLOY_VENV ?= .venv-deploy
+
+$(DEPLOY_VENV)/bin/python:
+	python3 -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/python -m pip install -q "ansible>=9,<13" "paho-mqtt>=2.1"
+
+bundle: $(DEPLOY_VENV)/bin/python  ## build the offline bundles (wheels + hash pins, .debs, model pack)
+	$(DEPLOY_VENV)/bin/python scripts/bundle.py --targets "$(TARGETS)"
+
+bundle-check: $(DEPLOY_VENV)/bin/python  ## prove every target's dependency set resolves (no download)
+	$(DEPLOY_VENV)/bin/python scripts/bundle.py --check-only --targets "$(TARGETS)"
+
+test-deploy:  ## the Ansible role on a debootstrap root booted with systemd-nspawn (root; about 10 min)
+	scripts/test_deploy.sh

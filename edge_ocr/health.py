@@ -14,6 +14,7 @@ from typing import Any
 
 from edge_ocr.config import Config
 from edge_ocr.gate import FrameGate
+from edge_ocr.models import default_models_dir
 from edge_ocr.notify import Notifier
 
 log = logging.getLogger("edge_ocr.health")
@@ -60,6 +61,9 @@ class Health:
         self.store: Any = None
         self.publisher: Any = None
         self.source: Any = None
+        # The model folder this daemon loaded, symlinks resolved at start (a deployment switches
+        # /opt/edge-ocr/models/current and checks here that the restarted daemon uses the new pack).
+        self.models_dir = str(default_models_dir().resolve())
 
     def attach(self, store: Any, publisher: Any, source: Any) -> None:
         """The parts whose state is reported, once they are open."""
@@ -118,6 +122,7 @@ class Health:
                 "started": self.counters.started,
                 "device": self.config.device_id,
                 "config": self.config.origin,
+                "models_dir": self.models_dir,
                 "mqtt_connected": bool(self.publisher and self.publisher.stats.connected),
                 "mqtt_last_error": self.publisher.stats.last_error if self.publisher else None,
                 **self.stats_extra(),

@@ -6,7 +6,7 @@
 # usage: systemd/verify.sh [DROPIN.conf ...]
 #   EDGE_OCR_EXPOSURE_MAX=2.5   the highest acceptable "Overall exposure level"
 #
-# Why a copy: `systemd-analyze verify` fails with "Command /opt/edge-ocr/bin/edge-ocr is not executable"
+# Why a copy: `systemd-analyze verify` fails with "Command /opt/edge-ocr/current/bin/edge-ocr is not executable"
 # wherever edge-ocr is not installed at its device path (a build machine, CI). The unit is therefore
 # copied to a temporary folder with ONE change: the ExecStart= binary path becomes an executable that
 # exists here (`true`); its arguments and every other line stay as they are. Drop-ins given as arguments
@@ -32,9 +32,9 @@ stand_in=$(command -v true)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
-sed "s#^ExecStart=/opt/edge-ocr/bin/edge-ocr #ExecStart=$stand_in #" "$unit" >"$work/edge-ocr.service"
+sed "s#^ExecStart=/opt/edge-ocr/current/bin/edge-ocr #ExecStart=$stand_in #" "$unit" >"$work/edge-ocr.service"
 if ! grep -q "^ExecStart=$stand_in run --config /etc/edge-ocr/config.toml\$" "$work/edge-ocr.service"; then
-    echo "verify.sh: ExecStart= is not the expected /opt/edge-ocr/bin/edge-ocr run --config ..." >&2
+    echo "verify.sh: ExecStart= is not the expected /opt/edge-ocr/current/bin/edge-ocr run --config ..." >&2
     exit 1
 fi
 if [ "$#" -gt 0 ]; then

@@ -129,7 +129,8 @@ def test_unit_is_notify_with_watchdog():
     watchdog = one("WatchdogSec")
     assert re.fullmatch(r"[1-9][0-9]*s?", watchdog), watchdog
     assert one("Restart") == "on-failure"
-    assert one("ExecStart") == "/opt/edge-ocr/bin/edge-ocr run --config /etc/edge-ocr/config.toml"
+    # the role switches /opt/edge-ocr/current between releases (ansible/README.md, "Releases")
+    assert one("ExecStart") == "/opt/edge-ocr/current/bin/edge-ocr run --config /etc/edge-ocr/config.toml"
     assert one("TimeoutStopSec") == "20"
     assert values("StartLimitIntervalSec", "Unit") and values("StartLimitBurst", "Unit")
 
@@ -211,8 +212,11 @@ def test_ansible_yaml_files_parse():
 def test_site_playbook_applies_the_role_to_the_inventory_group():
     yaml = _yaml()
     (play,) = yaml.safe_load((ANSIBLE / "site.yml").read_text(encoding="utf-8"))
-    assert play["hosts"] == "edge_ocr"
+    assert play["hosts"] == "edge_ocr_canary:edge_ocr"  # the canary hosts first
     assert play["become"] is True
+    assert "edge_ocr_serial" in play["serial"]
+    assert "edge_ocr_max_fail_percentage" in play["max_fail_percentage"]
+    assert play["force_handlers"] is True
     assert [r["role"] if isinstance(r, dict) else r for r in play["roles"]] == ["edge_ocr"]
     inventory = (ANSIBLE / "inventory.example.ini").read_text(encoding="utf-8")
     assert "[edge_ocr]" in inventory
@@ -226,9 +230,17 @@ def _all_tasks(tasks):
             yield from _all_tasks(task.get(key, []))
 
 
+def role_tasks() -> list[dict]:
+    yaml = _yaml()
+    found = []
+    for path in sorted((ROLE / "tasks").glob("*.yml")):
+        found += _all_tasks(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return found
+
+
 def test_role_tasks_are_named_and_keep_secrets_out_of_the_log():
     yaml = _yaml()
-    tasks = list(_all_tasks(yaml.safe_load((ROLE / "tasks" / "main.yml").read_text(encoding="utf-8"))))
+    tasks = role_tasks()
     assert all(t.get("name") for t in tasks)
     by_name = {t["name"]: t for t in tasks}
     password = by_name["Write the broker password"]
@@ -236,12 +248,8 @@ def test_role_tasks_are_named_and_keep_secrets_out_of_the_log():
     assert password["ansible.builtin.copy"]["mode"] == "0640"
     assert password["ansible.builtin.copy"]["group"] == "{{ edge_ocr_group }}"
     assert by_name["Copy the client key"]["no_log"] is True
-    # the configuration is checked before it replaces the old one, and again before the restart
+    # the configuration is checked by the new release before it replaces the old one
     assert "config check" in by_name["Write config.toml"]["ansible.builtin.template"]["validate"]
-    assert by_name["Check the installed configuration"]["ansible.builtin.command"]["argv"][1:3] == [
-        "config",
-        "check",
-    ]
     # the role installs this repository's unit file, not a copy of it
     defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text(encoding="utf-8"))
     unit_src = defaults["edge_ocr_unit_src"].replace("{{ role_path }}", str(ROLE))
@@ -272,10 +280,14 @@ def role_vars(platform: str, **overrides) -> dict:
     data.update(
         inventory_hostname="dock-7",
         role_path=str(ROLE),
-        edge_ocr_is_raspberrypi=platform == "raspberrypi",
-        edge_ocr_is_jetson=platform == "jetson",
+        _edge_ocr_is_raspberrypi=platform == "raspberrypi",
+        _edge_ocr_is_jetson=platform == "jetson",
     )
     data.update(overrides)
+    # what the preflight resolves (tasks/preflight.yml, "Resolve the automatic choices")
+    kind = data["edge_ocr_source_kind"]
+    auto_kind = "picamera2" if platform == "raspberrypi" else "v4l2"
+    data["_edge_ocr_source_kind"] = kind if kind != "auto" else auto_kind
     for _ in range(10):
         pending = {k: v for k, v in data.items() if isinstance(v, str) and "{{" in v}
         if not pending:
@@ -392,3 +404,125 @@ def test_network_dropin_renders_and_verifies(tmp_path):
     result = run_verify(dropin, JETSON_DROPIN)
     assert verify_section(result.stdout) == [], result.stdout
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---- Ansible: role hygiene, releases, model packs, bundles (issue 13) ----------------------------------
+
+
+def test_argument_specs_describe_every_variable_and_nothing_else():
+    """The preflight refuses edge_ocr_* variables not in argument_specs.yml: it must list them all."""
+    yaml = _yaml()
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text(encoding="utf-8"))
+    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
+    options = specs["argument_specs"]["main"]["options"]
+    assert set(options) == set(defaults)
+    assert all(name.startswith("edge_ocr_") for name in options)
+    assert all(option.get("description") for option in options.values())
+    allowed = {"type", "description", "choices", "elements", "no_log", "required", "default"}
+    assert {name: set(o) - allowed for name, o in options.items() if set(o) - allowed} == {}
+    meta = yaml.safe_load((ROLE / "meta" / "main.yml").read_text(encoding="utf-8"))
+    assert meta["galaxy_info"]["role_name"] == "edge_ocr" and meta["dependencies"] == []
+    # the role's own facts and results are _edge_ocr_*: not refused by that check, accepted by ansible-lint
+    for path in (ROLE / "tasks").glob("*.yml"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"register: edge_ocr_", text), path
+        for set_fact in re.findall(r"set_fact:\n((?:\s{4,}\S.*\n)+)", text):
+            assert not re.search(r"^\s{4}edge_ocr_", set_fact, re.M), path
+
+
+def test_role_sections_are_tagged():
+    yaml = _yaml()
+    imports = yaml.safe_load((ROLE / "tasks" / "main.yml").read_text(encoding="utf-8"))
+    tags = {t["ansible.builtin.import_tasks"]: set(t["tags"]) for t in imports}
+    assert tags["preflight.yml"] == {"always"}
+    assert tags["release.yml"] == {"install"} and tags["models.yml"] == {"models"}
+    assert tags["config.yml"] == {"config"} and "service" in tags["unit.yml"]
+    assert tags["activate.yml"] == {"install", "models", "config", "service"}
+
+
+def test_release_install_is_offline_hash_pinned_and_in_a_clean_environment():
+    by_name = {t["name"]: t for t in role_tasks()}
+    (install,) = [t for name, t in by_name.items() if name.startswith("Install release")]
+    argv = install["ansible.builtin.command"]["argv"]
+    assert argv[:2] == ["env", "-i"]  # nothing of the controller's environment (PIP_*) reaches pip
+    script = argv[argv.index("-c") + 1]
+    for flag in ("--isolated", "--no-index", "--require-hashes", "models verify", '"$release/.complete"'):
+        assert flag in script, flag
+    assert install["ansible.builtin.command"]["creates"].endswith("/.complete")
+    # the pack is checked on the controller and on the device, and verified file by file, before the switch
+    assert "checksum_algorithm" in by_name["Hash the model pack on the controller"]["ansible.builtin.stat"]
+    assert by_name["Hash the model pack on the controller"]["delegate_to"] == "localhost"
+    assert "checksum_algorithm" in by_name["Hash the model pack on the device"]["ansible.builtin.stat"]
+    (unpack,) = [t for name, t in by_name.items() if name.startswith("Unpack and verify model pack")]
+    assert "models verify --models-dir" in unpack["ansible.builtin.command"]["argv"][6]
+
+
+def test_activation_switches_symlinks_and_rolls_back():
+    yaml = _yaml()
+    tasks = yaml.safe_load((ROLE / "tasks" / "activate.yml").read_text(encoding="utf-8"))
+    by_name = {t["name"]: t for t in _all_tasks(tasks)}
+    (release,) = [t for n, t in by_name.items() if n.startswith("Switch the release to")]
+    assert release["ansible.builtin.file"]["state"] == "link" and release["ansible.builtin.file"]["force"]
+    block = by_name["Restart, wait for READY=1 and check the health"]
+    names = [t["name"] for t in block["block"]]
+    assert names.index("Restart edge-ocr") < names.index("Check the restarted daemon (edge-ocr status)")
+    assert names[-1] == "Clear the restart marker"  # only after the checks passed
+    rescue = [t["name"] for t in _all_tasks(block["rescue"])]
+    assert any(n.startswith("Switch the release back") for n in rescue)
+    assert rescue[-1] == "Fail the host"
+    handlers = yaml.safe_load((ROLE / "handlers" / "main.yml").read_text(encoding="utf-8"))
+    assert "restart-needed" in handlers[0]["ansible.builtin.command"]["creates"]
+
+
+def test_health_check_script_compiles():
+    source = (ROLE / "files" / "health_check.py").read_text(encoding="utf-8")
+    compile(source, "health_check.py", "exec")
+    assert (ROLE / "files" / "health_check.py").stat().st_mode & stat.S_IXUSR
+
+
+def test_models_dropin_points_at_the_current_pack_and_verifies(tmp_path):
+    text = render("models.conf.j2", role_vars("generic"))
+    assert "Environment=EDGE_OCR_MODELS_DIR=/opt/edge-ocr/models/current\n" in text
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed: the rendered drop-in is not verified")
+    dropin = tmp_path / "models.conf"
+    dropin.write_text(text, encoding="utf-8")
+    result = run_verify(dropin)
+    assert verify_section(result.stdout) == [], result.stdout
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _bundle_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("edge_ocr_bundle", ROOT / "scripts" / "bundle.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["edge_ocr_bundle"] = module  # dataclasses look the module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bundle_targets_and_their_platform_tags():
+    bundle = _bundle_module()
+    assert set(bundle.TARGETS) == {"x86_64-cp311", "aarch64-cp311", "aarch64-cp310", "aarch64-cp313"}
+    pi = bundle.TARGETS["aarch64-cp311"]
+    assert pi.constraints == ["numpy<2"]  # apt's python3-picamera2 is built against numpy 1.x
+    jetson = bundle.TARGETS["aarch64-cp310"]
+    assert jetson.abi == "cp310" and jetson.platforms()[-1] == "manylinux_2_35_aarch64"  # Ubuntu 22.04 glibc
+    assert "manylinux2014_aarch64" in jetson.platforms()
+    with pytest.raises(SystemExit, match="no numpy"):
+        bundle.parse_targets("armv7l-cp311")
+    with pytest.raises(SystemExit, match="unknown target"):
+        bundle.parse_targets("x86_64-cp39")
+
+
+def test_bundle_adds_requirements_whose_markers_hold_only_on_the_target():
+    """pip download --python-version does not evaluate markers for that version: tomli for 3.10."""
+    bundle = _bundle_module()
+    requires = {
+        "edge-ocr": ["numpy>=1.24", "tomli>=2.0; python_version < '3.11'", "pyzbar>=0.1.9"],
+        "numpy": [],
+        "pyzbar": [],
+    }
+    assert bundle.missing_for_target(bundle.TARGETS["aarch64-cp310"], requires) == ["tomli>=2.0"]
+    assert bundle.missing_for_target(bundle.TARGETS["aarch64-cp311"], requires) == []

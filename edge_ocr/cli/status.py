@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
             f"daemon        {'running' if running else 'NOT RUNNING'} (pid {status.get('pid')}, "
             f"status {age:.0f} s old), device {status.get('device')}"
         )
+        print(f"models        {status.get('models_dir')}")
         print(
             f"source        {src.get('name')}: {src.get('reconnects', 0)} reconnects,"
             f" {src.get('stalls', 0)} stalls"
