@@ -1,5 +1,5 @@
 # The two commands of the README. Both set everything up first (system packages, virtualenv).
-.PHONY: demo test lint bench models bundle bundle-check test-deploy test-arm
+.PHONY: demo test ci lint bench models bundle bundle-check test-deploy test-arm
 
 demo:  ## set up, run the daemon on the bundled sample footage, then search what it read
 	scripts/setup.sh run
@@ -11,6 +11,11 @@ demo:  ## set up, run the daemon on the bundled sample footage, then search what
 test:  ## set up, then run the whole test suite (LiteRT), and the engine tests on tflite-runtime
 	scripts/setup.sh test
 	scripts/test.sh
+
+ci:  ## what CI runs (.ci/run): the three tiers, fast first
+	$(MAKE) test
+	$(MAKE) test-deploy
+	$(MAKE) test-arm
 
 test-arm:  ## the aarch64 tier: Debian 12 arm64 + Python 3.11 under qemu-user (root; README "make test-arm")
 	scripts/test_arm.sh
