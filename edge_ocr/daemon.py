@@ -32,6 +32,7 @@ log = logging.getLogger("edge_ocr.daemon")
 BACKLOG_NICE = 10  # CPU niceness while an inbox backlog is worked through
 BACKLOG_LARGE = 20
 DRAIN_S = 10.0  # a finite source has ended: the longest wait for a connected publisher to send the rest
+STOP_JOIN_S = 15.0  # on SIGTERM, the longest wait for the frame in hand (the unit's TimeoutStopSec is 20)
 ROOM_WAIT_S = 5.0  # after the store refused a scan for want of space: the least wait before the next try
 DEFERRED = 0  # _save's answer when the store was full and the source took the frame back (ids start at 1)
 
@@ -66,6 +67,7 @@ class Daemon:
         self._cond = threading.Condition()
         self._capture_beat = time.monotonic()
         self._busy_since: float | None = None
+        self._abandoned = False  # stopping went on without the frame in hand: it must not be stored or filed
         self._room_retry_at = 0.0  # monotonic time of the next free-space check after a refusal; 0: none
         self._capture_done = threading.Event()
         self._capture_failed = False
@@ -175,8 +177,18 @@ class Daemon:
             self._stop.wait(0.5)
         self.request_stop()
         self.notifier.stopping()
+        deadline = time.monotonic() + STOP_JOIN_S
         for t in threads:
-            t.join(15)
+            t.join(max(0.0, deadline - time.monotonic()))
+        busy = [t.name for t in threads if t.is_alive()]
+        if busy:  # closing the store and codes under it would fail it half-way: say so, store nothing
+            self._abandoned = True
+            log.warning(
+                "stopping while the %s thread is still busy after %.0f s: its frame is not stored "
+                "(an inbox file stays in the inbox and is read again at the next start)",
+                " and ".join(busy),
+                STOP_JOIN_S,
+            )
         self.shutdown()
         return 1 if self._capture_failed else 0
 
@@ -305,6 +317,8 @@ class Daemon:
         try:
             result = self.read_frame(frame)
         except Exception as exc:
+            if self._abandoned:  # the code readers were closed under it by the stop
+                return
             log.exception("reading frame %d of %s failed", frame.index, frame.source)
             self.counters.failed += 1
             self.counters.last_error = f"{frame.source}: {exc}"
@@ -356,6 +370,8 @@ class Daemon:
         )
 
     def _save(self, result: PageResult, frame: Frame, fingerprint: str | None, **kw) -> int | None:
+        if self._abandoned:
+            return DEFERRED  # the store is closing: an inbox file is read again at the next start
         try:
             scan_id = self.store.save_scan(
                 result,
@@ -390,6 +406,8 @@ class Daemon:
         return self._fingerprint[1]
 
     def _done(self, frame: Frame, ok: bool, error: str | None = None) -> None:
+        if self._abandoned:
+            return
         try:
             self.source.done(frame, ok, error)
         except Exception as exc:

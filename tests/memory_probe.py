@@ -9,6 +9,7 @@ across fork and exec). Used by tests/test_memory.py and benchmarks/memory.py.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import subprocess
@@ -53,6 +54,28 @@ def measured(argv: list[str], env: dict[str, str] | None = None, timeout: float 
         **json.loads(lines[-1][len(MARK) :]),
         "stderr": proc.stderr,
     }
+
+
+def sampled(argv: list[str], every_s: float = 0.005, timeout: float = 300) -> dict:
+    """As measured(), plus the peak of RssAnon (private memory) sampled from outside while it runs."""
+    import tempfile
+    import time
+
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *argv], stderr=err, text=True)
+        peak, deadline = 0, time.monotonic() + timeout
+        while proc.poll() is None and time.monotonic() < deadline:
+            with contextlib.suppress(OSError, ValueError):
+                peak = max(peak, status(proc.pid).get("RssAnon", 0))
+            time.sleep(every_s)
+        if proc.poll() is None:
+            proc.kill()
+        rc = proc.wait()
+        err.seek(0)
+        stderr = err.read()
+    lines = [ln for ln in stderr.splitlines() if ln.startswith(MARK)]
+    figures = json.loads(lines[-1][len(MARK) :]) if lines else {"VmHWM": 0}
+    return {"rc": rc, "peak_RssAnon": peak, **figures, "stderr": stderr}
 
 
 def _report() -> None:

@@ -16,11 +16,12 @@ from edge_ocr.errors import ModelError
 from edge_ocr.models import Manifest
 from edge_ocr.ocr.engine import EngineSettings, is_low_memory, load_engine
 from edge_ocr.ocr.runtime import OnDemandSession, tflite_factory
-from tests.memory_probe import measured
+from tests.memory_probe import sampled
 
 SAMPLES = Path(edge_ocr.__file__).parent / "samples"
-# README, "Memory on the small board": `edge-ocr run` on the bundled footage, [ocr] memory = "low"
-LOW_MEMORY_PEAK_MB = 150
+# README, "Memory on the small board": `edge-ocr run` on the bundled footage, [ocr] memory = "low":
+# its private memory peaks at 66-69 MB (its whole RSS at 128-139 MB with the files read from disk).
+LOW_MEMORY_PRIVATE_MB = 90
 
 
 def test_auto_picks_low_memory_only_on_a_small_board():
@@ -37,13 +38,16 @@ def test_auto_picks_low_memory_only_on_a_small_board():
     reason="the bound is measured on LiteRT; tflite-runtime 2.14 reads about 8x slower on x86 (5 min here)",
 )
 def test_the_daemon_on_the_bundled_footage_stays_within_the_low_memory_bound(tmp_path):
+    """The private (anonymous) memory's peak is bounded, sampled every 5 ms: the file-backed part of RSS
+    depends on the page cache (Linux 6.x maps files written moments ago, as in a fresh clone, in large
+    folios: the same run then peaks at ~185 MB instead of 128-139 MB), not on this code."""
     config = tmp_path / "config.toml"
     config.write_text('[ocr]\nmemory = "low"\n')
-    run = measured(["run", "--config", str(config), "--state-dir", str(tmp_path / "state")])
+    run = sampled(["run", "--config", str(config), "--state-dir", str(tmp_path / "state")])
     assert run["rc"] == 0, run["stderr"][-2000:]
     assert "low-memory mode" in run["stderr"]
-    peak_mb = run["VmHWM"] / 1024
-    assert peak_mb <= LOW_MEMORY_PEAK_MB, f"peak RSS {peak_mb:.1f} MB > {LOW_MEMORY_PEAK_MB} MB"
+    anon_mb, hwm_mb = run["peak_RssAnon"] / 1024, run["VmHWM"] / 1024
+    assert anon_mb <= LOW_MEMORY_PRIVATE_MB, f"private memory peak {anon_mb:.1f} MB (VmHWM {hwm_mb:.1f} MB)"
 
 
 @pytest.mark.engine

@@ -99,6 +99,8 @@ class Publisher:
         self._thread: threading.Thread | None = None
         self._conn: Connection | None = None
         self._marks: queue.Queue[list[int] | None] = queue.Queue()
+        self._unmarked = 0  # acknowledged rows handed to the marker thread and not yet recorded
+        self._unmarked_lock = threading.Lock()
         self._marker: threading.Thread | None = None
         self._started = False
 
@@ -195,7 +197,7 @@ class Publisher:
             self.stats.inflight_peak = max(self.stats.inflight_peak, conn.peak)
             # Block in select until the broker answers (it returns as soon as a PUBACK arrives):
             # spinning with a zero timeout would steal the CPU a local broker needs.
-            more = bool(conn.queue or conn.held) and conn.room() > 0
+            more = bool(conn.queue or conn.held) and self._room(conn) > 0
             busy = bool(conn.inflight or conn.control) or more
             rc = conn.net.turn(0.0 if more else ACK_WAIT_S if busy else IDLE_WAIT_S)
             self._settle(conn)
@@ -227,11 +229,20 @@ class Publisher:
                 conn.publish_control(topic, json.dumps(payload), retain=True)
         log.info("connected to %s:%d as %s", self.settings.host, self.port, self.device)
 
+    def _room(self, conn: Connection) -> int:
+        """How many rows may go out now. Rows on the wire plus rows acknowledged but not yet recorded
+        stay within SETTLE_BATCH, which is what a kill can make the publisher send twice: a marker
+        thread that falls behind (a busy disk or CPU) holds the drain back instead of letting the
+        unrecorded rows pile up."""
+        with self._unmarked_lock:
+            unrecorded = self._unmarked
+        return min(conn.room(), SETTLE_BATCH - len(conn.inflight) - len(conn.acked) - unrecorded)
+
     def _drain(self, conn: Connection) -> None:
         """Hand rows to paho in order until the in-flight window is full (reading ahead in batches, so
         the store is asked once per several windows, not once per acknowledgement)."""
         conn.flush_control()
-        room = conn.room()
+        room = self._room(conn)
         if room <= 0:
             return
         if len(conn.queue) < room:
@@ -266,6 +277,8 @@ class Publisher:
         due = force or not conn.inflight or len(conn.acked) >= SETTLE_BATCH
         if due or now - conn.settled_at >= SETTLE_S:
             ids, conn.acked = conn.acked, []
+            with self._unmarked_lock:
+                self._unmarked += len(ids)
             self._marks.put(ids)  # written by the marker thread (SQLite releases the GIL meanwhile)
             if force:
                 self._marks.join()
@@ -288,6 +301,8 @@ class Publisher:
                 except Exception as exc:  # rows stay unsent: sent again later, never lost
                     log.warning("could not record %d acknowledgements: %s", len(ids or []), exc)
                 finally:
+                    with self._unmarked_lock:
+                        self._unmarked -= len(ids or [])
                     self._marks.task_done()
         finally:
             if marks is not None:
