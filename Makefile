@@ -19,6 +19,7 @@ ci:  ## what CI runs (.ci/run): the three tiers, fast first
 
 test-arm:  ## the aarch64 tier: Debian 12 arm64 + Python 3.11 under qemu-user (root; README "make test-arm")
 	scripts/test_arm.sh
+	$(MAKE) bundle-check TARGETS="aarch64-cp310 aarch64-cp313"  # JetPack 6's and Trixie's Pythons
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
