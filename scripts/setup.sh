@@ -54,6 +54,8 @@ if [ "$MODE" = test ] && "$PY" -c 'import sys; sys.exit(sys.version_info[:2] > (
   [ -x "$TFL/bin/python" ] || "$PY" -m venv "$TFL"
   "$TFL/bin/python" -m pip install -q --upgrade pip >/dev/null
   "$TFL/bin/python" -m pip install -q "numpy<2" "tflite-runtime==2.14.0" pytest segno python-barcode lxml
-  "$TFL/bin/python" -m pip install -q --no-deps -e .
   "$TFL/bin/python" -m pip install -q opencv-python-headless"<4.11" pyclipper pillow pypdfium2 zxing-cpp pyzbar paho-mqtt cryptography
+  # Last, without dependencies (ai-edge-litert is replaced by tflite-runtime here): installed earlier,
+  # the next install's resolver check would print an ERROR about the missing ai-edge-litert.
+  "$TFL/bin/python" -m pip install -q --no-deps -e .
 fi
