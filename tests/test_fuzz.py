@@ -142,10 +142,9 @@ def test_fuzzed_commands_are_each_answered_and_logged_within_bounds(tmp_path, ca
     disconnects a client that sends control characters or noncharacters there) and payloads
     (up to 64 kB of bytes), on a real broker to the real publisher: each gets one cmd_result naming it
     (cut to 64 characters), only `stats` is accepted, and the log does not grow with the flood."""
-    from tests.broker import Broker, Recorder, broker_available, mqtt_client
-    from tests.publish_helpers import DEVICE, PREFIX, TOPICS, mqtt_settings
-    from tests.test_publish import CLIENT_ID, in_process, new_store
-    from tests.waiting import wait_until
+    from tests.broker import Broker, Recorder, broker_available
+    from tests.publish_helpers import DEVICE, PREFIX, TOPICS
+    from tests.test_publish import commanded_publisher
 
     if broker_available() is not None:
         pytest.skip(broker_available())
@@ -161,14 +160,7 @@ def test_fuzzed_commands_are_each_answered_and_logged_within_bounds(tmp_path, ca
         broker.start()
         rec = Recorder.for_broker(broker, [TOPICS.cmd_result]).start()
         stack.callback(rec.stop)
-        store = new_store(stack, tmp_path / "state")
-        pub = in_process(stack, store, mqtt_settings(broker))
-        assert wait_until(lambda: f"{CLIENT_ID} 1 {PREFIX}/{DEVICE}/cmd/+" in broker.log_text(), 10)
-        client = mqtt_client(broker)
-        client.connect(broker.host, broker.port, keepalive=10)
-        client.loop_start()
-        stack.callback(client.loop_stop)
-        stack.callback(client.disconnect)
+        pub, client = commanded_publisher(stack, broker, tmp_path / "state")
         sent = [0]
 
         @fuzz_settings(60)

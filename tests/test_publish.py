@@ -111,6 +111,20 @@ def child(stack: contextlib.ExitStack, cfg: Path, log: Path) -> PublisherProcess
     return pub
 
 
+def commanded_publisher(stack: contextlib.ExitStack, broker: Broker, state: Path) -> tuple[Publisher, Any]:
+    """An in-process publisher subscribed to its commands, and a connected client to send them."""
+    from tests.broker import mqtt_client
+
+    pub = in_process(stack, new_store(stack, state), mqtt_settings(broker))
+    assert wait_until(lambda: f"{CLIENT_ID} 1 {PREFIX}/{DEVICE}/cmd/+" in broker.log_text(), 10)
+    client = mqtt_client(broker)
+    client.connect(broker.host, broker.port, keepalive=10)
+    client.loop_start()
+    stack.callback(client.loop_stop)
+    stack.callback(client.disconnect)
+    return pub, client
+
+
 def new_store(stack: contextlib.ExitStack, state: Path, **retention: Any) -> Store:
     """A store closed when the test ends."""
     store = open_store(state, **retention)
@@ -734,19 +748,10 @@ def test_a_command_flood_logs_a_line_not_a_line_each_and_long_names_are_cut(
 ) -> None:
     """300 unknown commands: every one answered and counted, but one warning line (the rest are summed
     into the next line, at most one a minute); a 60,000-character command name is cut to 64 + '…'."""
-    from tests.broker import mqtt_client
-
     caplog.set_level(logging.INFO, logger="edge_ocr.publish")
     broker = new_broker(stack).start()
     rec = recorder(stack, broker, DEVICE_TOPICS)
-    store = new_store(stack, tmp_path / "state")
-    pub = in_process(stack, store, mqtt_settings(broker))
-    assert wait_until(lambda: f"{CLIENT_ID} 1 {PREFIX}/{DEVICE}/cmd/+" in broker.log_text(), 10)
-    client = mqtt_client(broker)
-    client.connect(broker.host, broker.port, keepalive=10)
-    client.loop_start()
-    stack.callback(client.loop_stop)
-    stack.callback(client.disconnect)
+    pub, client = commanded_publisher(stack, broker, tmp_path / "state")
     for _ in range(300):
         client.publish(f"{PREFIX}/{DEVICE}/cmd/bogus", b"", qos=1)
     long_name = "x" * 60_000
