@@ -160,10 +160,10 @@ def main() -> None:
         print(f"| {name} | {mb(peak)} | {mb(held)} | {cells} |")
     peaks = daemon_peaks(args.before)
     print()
-    print("| `edge-ocr run`, bundled footage | exit | VmHWM MB | wall s |")
-    print("|---|---:|---:|---:|")
+    print("| `edge-ocr run`, bundled footage | exit | VmHWM MB | private (RssAnon) peak MB | wall s |")
+    print("|---|---:|---:|---:|---:|")
     for name, r in peaks.items():
-        print(f"| {name} | {r['rc']} | **{mb(r['VmHWM'])}** | {r['wall_s']:.1f} |")
+        print(f"| {name} | {r['rc']} | **{mb(r['VmHWM'])}** | {mb(r['peak_RssAnon'])} | {r['wall_s']:.1f} |")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"components": table, "daemon": peaks}, indent=1))

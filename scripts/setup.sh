@@ -13,22 +13,7 @@ APT_RUN=(libzbar0)  # fonts-dejavu-core only for tests (tests/synth renders with
 APT_TEST=(fonts-dejavu-core poppler-utils mosquitto mosquitto-clients)
 APT_BENCH=(tesseract-ocr tesseract-ocr-eng)
 
-apt_install() {
-  local missing=()
-  for pkg in "$@"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if ! command -v apt-get >/dev/null; then
-    echo "setup: please install these system packages: ${missing[*]}" >&2
-    return 0
-  fi
-  local sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  echo "setup: installing ${missing[*]}" >&2
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-}
+source scripts/apt.sh
 
 case "$MODE" in
   run) apt_install "${APT_RUN[@]}" ;;

@@ -59,18 +59,8 @@ say() { echo "[test-arm] $*"; }
 T_START=$SECONDS
 
 # --- host tools and the x86 side ------------------------------------------------------------
-apt_install() {
-  local missing=()
-  for pkg in "$@"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  local sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  say "installing ${missing[*]}"
-  $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
-}
+APT_WHO=test-arm
+source scripts/apt.sh
 
 if [ "$(id -u)" -ne 0 ]; then
   say "needs root (chroot for ldconfig in the arm64 root, and the cache under /var/cache)" >&2

@@ -11,15 +11,9 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "test-deploy: needs root (debootstrap, systemd-nspawn, nsenter)" >&2
   exit 2
 fi
-need=()
-for pkg in debootstrap systemd-container mosquitto python3-venv; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  echo "test-deploy: installing ${need[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+APT_WHO=test-deploy
+source scripts/apt.sh
+apt_install debootstrap systemd-container mosquitto python3-venv
 # The controller's tools in a venv of their own: ansible (the full package: community.docker's
 # nsenter connection) and paho-mqtt (the test's MQTT subscriber). Not a project dependency.
 VENV="${EDGE_OCR_DEPLOY_VENV:-.venv-deploy}"

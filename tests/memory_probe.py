@@ -30,41 +30,25 @@ def status(pid: int | str = "self") -> dict[str, int]:
     return out
 
 
-def measured(argv: list[str], env: dict[str, str] | None = None, timeout: float = 300) -> dict:
-    """Run `edge-ocr ARGV` in a child; its exit status, wall seconds and status() as it exited."""
-    import time
-
-    t = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), *argv],
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    wall = time.monotonic() - t
-    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith(MARK)]
-    if not lines:
-        raise RuntimeError(
-            f"edge-ocr {' '.join(argv)} exited {proc.returncode} without a figure:\n{proc.stderr[-2000:]}"
-        )
-    return {
-        "rc": proc.returncode,
-        "wall_s": wall,
-        **json.loads(lines[-1][len(MARK) :]),
-        "stderr": proc.stderr,
-    }
-
-
-def sampled(argv: list[str], every_s: float = 0.005, timeout: float = 300) -> dict:
-    """As measured(), plus the peak of RssAnon (private memory) sampled from outside while it runs."""
+def measured(
+    argv: list[str], env: dict[str, str] | None = None, timeout: float = 300, every_s: float = 0.005
+) -> dict:
+    """Run `edge-ocr ARGV` in a child: its exit status, wall seconds, status() as it exited, and the
+    peak of its RssAnon (private memory) sampled from outside every every_s while it ran."""
     import tempfile
     import time
 
+    t = time.monotonic()
     with tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *argv], stderr=err, text=True)
-        peak, deadline = 0, time.monotonic() + timeout
-        while proc.poll() is None and time.monotonic() < deadline:
+        proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), *argv],
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            text=True,
+        )
+        peak = 0
+        while proc.poll() is None and time.monotonic() - t < timeout:
             with contextlib.suppress(OSError, ValueError):
                 peak = max(peak, status(proc.pid).get("RssAnon", 0))
             time.sleep(every_s)
@@ -74,8 +58,10 @@ def sampled(argv: list[str], every_s: float = 0.005, timeout: float = 300) -> di
         err.seek(0)
         stderr = err.read()
     lines = [ln for ln in stderr.splitlines() if ln.startswith(MARK)]
-    figures = json.loads(lines[-1][len(MARK) :]) if lines else {"VmHWM": 0}
-    return {"rc": rc, "peak_RssAnon": peak, **figures, "stderr": stderr}
+    if not lines:
+        raise RuntimeError(f"edge-ocr {' '.join(argv)} exited {rc} without a figure:\n{stderr[-2000:]}")
+    figures = json.loads(lines[-1][len(MARK) :])
+    return {"rc": rc, "wall_s": time.monotonic() - t, "peak_RssAnon": peak, **figures, "stderr": stderr}
 
 
 def _report() -> None:

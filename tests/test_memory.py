@@ -14,9 +14,10 @@ import pytest
 import edge_ocr
 from edge_ocr.errors import ModelError
 from edge_ocr.models import Manifest
-from edge_ocr.ocr.engine import EngineSettings, is_low_memory, load_engine
+from edge_ocr.ocr.engine import EngineSettings, load_engine
+from edge_ocr.ocr.memory_mode import is_low_memory
 from edge_ocr.ocr.runtime import OnDemandSession, tflite_factory
-from tests.memory_probe import sampled
+from tests.memory_probe import measured
 
 SAMPLES = Path(edge_ocr.__file__).parent / "samples"
 # README, "Memory on the small board": `edge-ocr run` on the bundled footage, [ocr] memory = "low":
@@ -43,7 +44,7 @@ def test_the_daemon_on_the_bundled_footage_stays_within_the_low_memory_bound(tmp
     folios: the same run then peaks at ~185 MB instead of 128-139 MB), not on this code."""
     config = tmp_path / "config.toml"
     config.write_text('[ocr]\nmemory = "low"\n')
-    run = sampled(["run", "--config", str(config), "--state-dir", str(tmp_path / "state")])
+    run = measured(["run", "--config", str(config), "--state-dir", str(tmp_path / "state")])
     assert run["rc"] == 0, run["stderr"][-2000:]
     assert "low-memory mode" in run["stderr"]
     anon_mb, hwm_mb = run["peak_RssAnon"] / 1024, run["VmHWM"] / 1024

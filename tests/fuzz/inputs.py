@@ -130,49 +130,36 @@ def mutate(fmt: str, m: Mutation, max_pages: int = 48) -> bytes:
     return bytes(data)
 
 
+def _put(b: bytearray, value: bytes, width_at: int, height_at: int, w: bool, h: bool) -> None:
+    """The packed size written at the width's and/or the height's offset."""
+    for wanted, at in ((w, width_at), (h, height_at)):
+        if wanted:
+            b[at : at + len(value)] = value
+
+
 def _set_dims(fmt: str, data: bytes, size: int, which: int) -> bytes:
     """Rewrite the header's width (which 0), height (1) or both (2) as a decoder reads them."""
     b = bytearray(data)
     w, h = which in (0, 2), which in (1, 2)
     if fmt == "png":  # IHDR: width, height at 16 and 20, then its CRC at 29
-        if w:
-            b[16:20] = struct.pack(">I", size)
-        if h:
-            b[20:24] = struct.pack(">I", size)
+        _put(b, struct.pack(">I", size), 16, 20, w, h)
         b[29:33] = struct.pack(">I", zlib.crc32(bytes(b[12:29])))
     elif fmt == "jpeg":  # the frame header (SOF0/SOF2): height, width as 16-bit
         at = max(b.find(b"\xff\xc0"), b.find(b"\xff\xc2"))
         if at >= 0:
-            v = struct.pack(">H", size & 0xFFFF)
-            if h:
-                b[at + 5 : at + 7] = v
-            if w:
-                b[at + 7 : at + 9] = v
+            _put(b, struct.pack(">H", size & 0xFFFF), at + 7, at + 5, w, h)
     elif fmt == "gif":  # logical screen and the first image descriptor, 16-bit little-endian
-        v = struct.pack("<H", size & 0xFFFF)
         desc = b.find(b"\x2c", 13)
-        for base in (6, desc + 5 if desc > 0 else None):
-            if base is not None:
-                if w:
-                    b[base : base + 2] = v
-                if h:
-                    b[base + 2 : base + 4] = v
+        for base in (6, desc + 5) if desc > 0 else (6,):
+            _put(b, struct.pack("<H", size & 0xFFFF), base, base + 2, w, h)
     elif fmt == "bmp":  # signed 32-bit width and height (a negative height is top-down)
-        v = struct.pack("<i", size if size < 2**31 else size - 2**32)
-        if w:
-            b[18:22] = v
-        if h:
-            b[22:26] = v
+        _put(b, struct.pack("<i", size if size < 2**31 else size - 2**32), 18, 22, w, h)
     elif fmt == "tiff":
         _tiff_dims(b, size, w, h)
     elif fmt == "webp":  # lossy VP8: 14-bit width and height after the start code
         at = b.find(b"\x9d\x01\x2a")
         if at >= 0:
-            v = struct.pack("<H", size & 0x3FFF)
-            if w:
-                b[at + 3 : at + 5] = v
-            if h:
-                b[at + 5 : at + 7] = v
+            _put(b, struct.pack("<H", size & 0x3FFF), at + 3, at + 5, w, h)
     elif fmt == "pdf":
         box = PDF_SIZES[size % len(PDF_SIZES)]
         start = b.find(b"/MediaBox [")
