@@ -63,6 +63,18 @@ def test_bench_reports_every_figure_and_the_verdict(capsys):
     assert f["frame"]["lines"] >= 3 and f["meets_minimum"] is True
 
 
+def test_bench_names_the_memory_mode_it_measured(capsys):
+    """A board's row must say whether it ran the low-memory mode: its tiles and peak differ."""
+    assert main(["bench", "--repeat", "1", "--format", "json", "--memory", "low"]) == 0
+    low = json.loads(capsys.readouterr().out)
+    assert low["memory"] == "low" and list(low["detector_tile_ms"]) == ["320x320"]
+    assert main(["bench", "--repeat", "1", "--memory", "normal"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "low-memory mode" not in out and "detector tile 640x640" in out
+    assert main(["bench", "--repeat", "1", "--memory", "low"]) in (0, 1)
+    assert "threads, low-memory mode" in capsys.readouterr().out
+
+
 def test_bench_fails_when_the_device_is_too_slow(capsys):
     assert main(["bench", "--repeat", "1", "--min-fpm", "1000000"]) == 1
     assert "DOES NOT MEET" in capsys.readouterr().out

@@ -57,7 +57,7 @@ def _cold_start_ms(args: argparse.Namespace) -> float:
         "from edge_ocr.ocr.engine import EngineSettings, load_engine\n"
         f"load_engine(EngineSettings(pack={settings.pack!r}, variant={settings.variant!r}, "
         f"models_dir={str(settings.models_dir) if settings.models_dir else None!r}, "
-        f"threads={settings.threads}, runtime={settings.runtime!r}))\n"
+        f"threads={settings.threads}, runtime={settings.runtime!r}, memory={settings.memory!r}))\n"
         "print((time.perf_counter() - t) * 1000)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -85,6 +85,7 @@ def measure(args: argparse.Namespace) -> dict:
         "pack": engine.pack.name,
         "variant": engine.pack.variant,
         "runtime": engine.runtime,
+        "memory": "low" if engine.low_memory else "normal",
         "threads": engine_settings(args).threads,
         "load_ms": round(load_ms, 1),
         "cold_start_ms": round(_cold_start_ms(args), 1),
@@ -131,6 +132,7 @@ def print_text(f: dict) -> None:
     """Human-readable report for a field operator."""
     print(
         f"edge-ocr bench: pack {f['pack']} ({f['variant']}), runtime {f['runtime']}, {f['threads']} threads"
+        + (", low-memory mode" if f.get("memory") == "low" else "")
     )
     print(
         f"  model load            {f['load_ms']:8.1f} ms"

@@ -14,6 +14,7 @@ from edge_ocr.codes.names import RETRY_STEPS
 from edge_ocr.config import CodesSection, Config, OcrSection, override
 from edge_ocr.config.sections import RUNTIMES
 from edge_ocr.errors import EdgeOcrError
+from edge_ocr.ocr import defaults
 from edge_ocr.ocr.engine import Engine, EngineSettings, load_engine
 
 
@@ -37,6 +38,12 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--models-dir", type=Path, help="folder holding manifest.json (default: shipped)")
     g.add_argument("--threads", type=int, help=f"inference threads (default: {d.threads})")
     g.add_argument("--runtime", choices=RUNTIMES, help=f"TFLite runtime (default: {d.runtime})")
+    g.add_argument(
+        "--memory",
+        choices=defaults.MEMORY_CHOICES,
+        help=f"low-memory mode: low, normal, or auto = low below {defaults.LOW_MEMORY_BELOW_MB} MB of RAM "
+        f"(default: {d.memory})",
+    )
     g.add_argument(
         "--max-side",
         type=int,
@@ -73,6 +80,7 @@ OCR_FLAGS = {
     "variant": "--variant",
     "threads": "--threads",
     "runtime": "--runtime",
+    "memory": "--memory",
     "max_side": "--max-side",
     "second_opinion": "--second-opinion",
     "min_confidence": "--min-confidence",
