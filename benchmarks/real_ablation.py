@@ -6,11 +6,16 @@ Plates found, receipts word F1 (case-folded), detector tiles run, mean ms per im
 process, variants one after another. Development only:
 
     .venv/bin/python benchmarks/real_ablation.py [--quick] [--variants default no-second-opinion]
+
+--borders 12 16 20 24 28 runs each variant once per detector border (the padding around the image:
+a framing change that carries no information) and adds a mean and spread row per variant, so a
+difference between variants can be told from the set's own sensitivity to framing.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from dataclasses import replace
@@ -54,42 +59,68 @@ class CountingSession:
         return self.inner(batch)
 
 
-def main() -> None:
-    """Run each variant over the real sets and print one row per variant."""
+def run_variant(settings, datasets: list) -> tuple[list[float], int, float]:
+    """One engine over the sets: per set plates found or word F1, detector tiles, mean ms."""
     from ocr_peers import score
 
     from edge_ocr.documents import iter_file_pages
     from edge_ocr.ocr.engine import load_engine
 
+    pipeline = load_engine(settings).pipeline
+    tiles = pipeline.detector.session = CountingSession(pipeline.detector.session)
+    values, records = [], []
+    for ds in datasets:
+        images = []
+        for path, truth in ds.items:
+            pages = [p.image for p in iter_file_pages(path)]
+            t = time.perf_counter()
+            text = "\n".join(pipeline.read(page).text for page in pages)
+            images.append(image_record(ds.name, path, (time.perf_counter() - t) * 1000, {}, text, truth))
+        s = score(images)
+        values.append(float(s["plates_found"]) if METRIC.get(ds.name) == "plates" else s["f1"])
+        records += images
+    return values, tiles.calls, sum(im["ms"] for im in records) / len(records)
+
+
+def cell(value: float, plates: bool) -> str:
+    return f"{value:.0f}" if plates else f"{value:.3f}"
+
+
+def main() -> None:
+    """Run each variant over the real sets and print one row per variant (and border)."""
     table = variants()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--variants", nargs="+", default=list(table), choices=list(table))
     ap.add_argument("--datasets", nargs="+", default=[d for d in REAL if d != "tesseract_docs"])
+    ap.add_argument("--borders", nargs="+", type=int, help="detector borders to run each variant at")
     args = ap.parse_args()
     datasets = load_all(args.datasets, args.quick)
     if not datasets:
         print("[real_ablation] no real set found (../shared/eval/text); skipped")
         return
-    heads = [f"{d.name} ({'found' if METRIC.get(d.name) == 'plates' else 'F1'})" for d in datasets]
+    plates = [METRIC.get(d.name) == "plates" for d in datasets]
+    heads = [f"{d.name} ({'found' if p else 'F1'})" for d, p in zip(datasets, plates)]
     print("| variant | " + " | ".join(heads) + " | detector tiles | mean ms |")
     print("|---|" + "---:|" * (len(datasets) + 2))
     for name in args.variants:
-        pipeline = load_engine(table[name]).pipeline
-        tiles = pipeline.detector.session = CountingSession(pipeline.detector.session)
-        cells, records = [], []
-        for ds in datasets:
-            images = []
-            for path, truth in ds.items:
-                pages = [p.image for p in iter_file_pages(path)]
-                t = time.perf_counter()
-                text = "\n".join(pipeline.read(page).text for page in pages)
-                images.append(image_record(ds.name, path, (time.perf_counter() - t) * 1000, {}, text, truth))
-            s = score(images)
-            cells.append(str(s["plates_found"]) if METRIC.get(ds.name) == "plates" else f"{s['f1']:.3f}")
-            records += images
-        mean_ms = sum(im["ms"] for im in records) / len(records)
-        print(f"| {name} | " + " | ".join(cells) + f" | {tiles.calls} | {mean_ms:.0f} |", flush=True)
+        base = table[name]
+        runs = []
+        for border in args.borders or [None]:
+            framed = replace(base.detector, border=border) if border is not None else base.detector
+            settings = replace(base, detector=framed)
+            values, tiles, mean_ms = run_variant(settings, datasets)
+            runs.append(values)
+            label = name if border is None else f"{name}, border {border}"
+            cells = " | ".join(cell(v, p) for v, p in zip(values, plates))
+            print(f"| {label} | {cells} | {tiles} | {mean_ms:.0f} |", flush=True)
+        if len(runs) > 1:
+            spread = [
+                f"{statistics.fmean(col):.{1 if p else 3}f} ± {statistics.pstdev(col):.{1 if p else 3}f}"
+                for col, p in zip(zip(*runs), plates)
+            ]
+            label = f"{name}, mean ± sd over {len(runs)} borders"
+            print(f"| {label} | " + " | ".join(spread) + " | | |", flush=True)
 
 
 if __name__ == "__main__":
