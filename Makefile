@@ -33,14 +33,14 @@ bench:
 TARGETS ?= x86_64-cp311 aarch64-cp311 aarch64-cp310 aarch64-cp313
 DEPLOY_VENV ?= .venv-deploy
 
-$(DEPLOY_VENV)/bin/python:
+$(DEPLOY_VENV)/bin/ansible-playbook:  # there only once pip installed ansible: a failed install runs again
 	python3 -m venv $(DEPLOY_VENV)
 	$(DEPLOY_VENV)/bin/python -m pip install -q "ansible>=9,<13" "paho-mqtt>=2.1"
 
-bundle: $(DEPLOY_VENV)/bin/python  ## build the offline bundles (wheels + hash pins, .debs, model pack)
+bundle: $(DEPLOY_VENV)/bin/ansible-playbook  ## build the offline bundles (wheels + hash pins, .debs, model pack)
 	$(DEPLOY_VENV)/bin/python scripts/bundle.py --targets "$(TARGETS)"
 
-bundle-check: $(DEPLOY_VENV)/bin/python  ## prove every target's dependency set resolves (no download)
+bundle-check: $(DEPLOY_VENV)/bin/ansible-playbook  ## prove every target's dependency set resolves (no download)
 	$(DEPLOY_VENV)/bin/python scripts/bundle.py --check-only --targets "$(TARGETS)"
 
 test-deploy:  ## the Ansible role on a debootstrap root booted with systemd-nspawn (root; about 10 min)

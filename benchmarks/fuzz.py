@@ -22,23 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.fuzz.checks import check_config, check_image, check_search
 from tests.fuzz.client import FuzzWorker, WorkerFailed
 from tests.fuzz.inputs import FORMATS, known_keys, mutate, random_mutation, toml_document
+from tests.fuzz.strategies import SQL, SYNTAX
 
 FAILURES = Path("bench-out/fuzz-failures")
-QUERY_BITS = [
-    '"',
-    "*",
-    "(",
-    ")",
-    "OR",
-    "AND",
-    "NOT",
-    "NEAR",
-    "-",
-    ":",
-    "^",
-    "'; DROP TABLE scans; --",
-    "\x00",
-]
+QUERY_BITS = [*SYNTAX, *SQL, "\x00"]  # the hypothesis strategies' pieces, and a NUL
 
 
 def random_config(rng: random.Random) -> str:

@@ -52,11 +52,12 @@ def _child_steps(mode: str) -> list[tuple[str, dict, dict]]:
         step(name, lambda stmt=stmt: exec(stmt, {}))
     from edge_ocr.models import Manifest, second_opinion_pack
     from edge_ocr.ocr import defaults, engine
+    from edge_ocr.ocr.memory_mode import return_freed_memory
     from edge_ocr.ocr.runtime import release, tflite_factory
 
     low = mode == "low"
     if low:
-        engine.return_freed_memory()
+        return_freed_memory()
     manifest = Manifest.load()
     pack = manifest.pack()
     second = second_opinion_pack(manifest, pack, "auto")
@@ -68,21 +69,21 @@ def _child_steps(mode: str) -> list[tuple[str, dict, dict]]:
     import numpy as np
 
     def run(path: Path, threads: int, input_hw=None):
-        session = open_model(path, threads, input_hw) if input_hw else open_model(path, threads)
+        session = open_model(path, threads, input_hw)
         session(np.zeros(session.input_shape, dtype=np.float32))
         release(session)  # what the stage does after its work in low-memory mode (no-op otherwise)
         return session
 
-    tile = defaults.LOW_MEMORY_TILE if low else None
+    tile = engine.low_memory_tile(pack) if low else None  # as build_pipeline wires it
     kept = [
         step(
-            f"detector ({tile or pack.det.input_shape[1]} px tiles)",
-            lambda: run(pack.det.path, threads, (tile, tile) if tile else None),
+            f"detector ({(tile or pack.det.input_shape[1:3])[0]} px tiles)",
+            lambda: run(pack.det.path, threads, tile),
         )
     ]
     kept.append(step("recogniser (PP-OCRv6 tiny)", lambda: run(pack.rec[0].path, threads)))
     kept.append(step("line classifier", lambda: run(pack.cls.path, threads)))
-    copies = 1 if low else min(engine.SECOND_OPINION_COPIES, threads)
+    copies = engine.second_opinion_copies(low, threads)
     for i in range(copies):
         kept.append(
             step(

@@ -9,7 +9,9 @@ process, variants one after another. Development only:
 
 --borders 12 16 20 24 28 runs each variant once per detector border (the padding around the image:
 a framing change that carries no information) and adds a mean and spread row per variant, so a
-difference between variants can be told from the set's own sensitivity to framing.
+difference between variants can be told from the set's own sensitivity to framing. low-memory sets
+glibc's malloc options for the rest of the process (memory_mode.return_freed_memory): list it last to
+time the other variants as they run on a board with more memory.
 """
 
 from __future__ import annotations

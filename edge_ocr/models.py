@@ -108,8 +108,12 @@ class Manifest:
 
     @classmethod
     def load(cls, root: Path | None = None) -> Manifest:
-        """Read the manifest, with an error that says where it looked."""
-        root = Path(root) if root else default_models_dir()
+        """Read the manifest, with an error that says where it looked.
+
+        The root is resolved once, here: a model pack behind a link (models/current on a device) stays the
+        pack this process verified when the link moves, for models loaded again later (low-memory mode).
+        """
+        root = (Path(root) if root else default_models_dir()).resolve()
         path = root / MANIFEST_NAME
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

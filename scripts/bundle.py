@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,8 +43,7 @@ from edge_ocr.models import sha256_file  # noqa: E402  (stdlib only: no numpy, n
 DEBIAN_MIRROR = os.environ.get("EDGE_OCR_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 SECURITY_MIRROR = os.environ.get("EDGE_OCR_DEBIAN_SECURITY_MIRROR", "http://deb.debian.org/debian-security")
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
-# What the role installs with apt (defaults/main.yml: edge_ocr_apt_packages) plus what Ansible's own
-# modules need on the device.
+# What the role installs with apt (defaults/main.yml: edge_ocr_apt_packages; a test keeps them equal).
 DEB_PACKAGES = ["python3-venv", "libzbar0", "python3-systemd"]
 # Modules whose wheels must be in every bundle (the resolution check fails without them).
 REQUIRED = {
@@ -177,31 +177,35 @@ def write_constraints(target: Target, work: Path) -> list[str]:
     return ["-c", str(path)]
 
 
+def with_target_markers(target: Target, resolve: Callable[[list[str]], dict[str, list[str]]]) -> None:
+    """Run resolve(extra requirements) -> {name: Requires-Dist} again with what only the target's markers
+    add (pip evaluates markers for the Python running it), until nothing is missing."""
+    extra: list[str] = []
+    while more := [m for m in missing_for_target(target, resolve(extra)) if m not in extra]:
+        log(f"{target.name}: adding {', '.join(more)} (required on Python {target.python})")
+        extra += more
+
+
 def check_target(target: Target, wheel: Path, work: Path) -> dict:
     """Resolve the whole dependency set for the target without installing it (pip --dry-run)."""
     report = work / f"report-{target.name}.json"
-    extra: list[str] = []
-    while True:
+
+    def resolve(extra: list[str]) -> dict[str, list[str]]:
         argv = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "-q"]
         argv += ["--target", str(work / f"nowhere-{target.name}"), "--report", str(report)]
-        argv += pip_target_args(target) + write_constraints(target, work) + [str(wheel), *extra]
-        run(argv)
-        installed = json.loads(report.read_text())["install"]
-        requires = {i["metadata"]["name"]: i["metadata"].get("requires_dist", []) for i in installed}
-        more = [m for m in missing_for_target(target, requires) if m not in extra]
-        if not more:
-            break
-        log(f"{target.name}: adding {', '.join(more)} (required on Python {target.python})")
-        extra += more
+        run(argv + pip_target_args(target) + write_constraints(target, work) + [str(wheel), *extra])
+        return {i["metadata"]["name"]: i["metadata"].get("requires_dist", []) for i in planned()}
+
+    def planned() -> list[dict]:
+        return json.loads(report.read_text())["install"]
+
+    with_target_markers(target, resolve)
+    installed = planned()
     versions = {i["metadata"]["name"].lower().replace("_", "-"): i["metadata"]["version"] for i in installed}
     missing = sorted(REQUIRED - set(versions))
     if missing:
         raise SystemExit(f"bundle: {target.name}: the resolution lacks {', '.join(missing)}")
-    for spec in target.constraints:  # e.g. numpy<2 for Raspberry Pi OS
-        name, _, bound = spec.partition("<")
-        if name in versions and int(versions[name].split(".")[0]) >= int(bound):
-            raise SystemExit(f"bundle: {target.name}: {name} {versions[name]} breaks {spec}")
-    return versions
+    return versions  # the target's constraints (numpy<2) held: pip resolved under -c
 
 
 def wheel_name_version(path: Path) -> tuple[str, str]:
@@ -258,17 +262,13 @@ def wheel_requires(path: Path) -> list[str]:
 
 def download_wheels(target: Target, wheel: Path, dest: Path, work: Path) -> dict:
     dest.mkdir(parents=True)
-    extra: list[str] = []
-    while True:
+
+    def resolve(extra: list[str]) -> dict[str, list[str]]:
         argv = [sys.executable, "-m", "pip", "download", "-q", "-d", str(dest)]
-        argv += pip_target_args(target) + write_constraints(target, work) + [str(wheel), *extra]
-        run(argv)
-        requires = {wheel_name_version(p)[0]: wheel_requires(p) for p in dest.glob("*.whl")}
-        more = [m for m in missing_for_target(target, requires) if m not in extra]
-        if not more:
-            break
-        log(f"{target.name}: adding {', '.join(more)} (required on Python {target.python})")
-        extra += more
+        run(argv + pip_target_args(target) + write_constraints(target, work) + [str(wheel), *extra])
+        return {wheel_name_version(p)[0]: wheel_requires(p) for p in dest.glob("*.whl")}
+
+    with_target_markers(target, resolve)
     if not (dest / wheel.name).exists():
         shutil.copy2(wheel, dest / wheel.name)
     versions = dict(wheel_name_version(p) for p in dest.glob("*.whl"))

@@ -205,19 +205,24 @@ step aarch64-wheels sites || exit 1
 SITE_LITERT="$(cat "$RUN/site-litert.path")"
 SITE_TFLITE="$(cat "$RUN/site-tflite.path")"
 
-# guest LANE COMMAND...: the root's python3.11 under QEMU with only that lane's site folder; the
-# checkout's edge_ocr and tests come from the working tree (as in the editable x86 venv).
-guest() {
-  local lane=$1 site runtime
-  shift
-  case "$lane" in
+# guest_python LANE: sets GUEST_PYTHON to the root's python3.11 under QEMU with only that lane's site
+# folder and runtime; the checkout's edge_ocr and tests come from the working tree (as in the editable
+# x86 venv). guest LANE ARGS...: runs it under the step timeout.
+guest_python() {
+  local site runtime
+  case "$1" in
     litert) site=$SITE_LITERT runtime=litert ;;
     tflite) site=$SITE_TFLITE runtime=tflite_runtime ;;
   esac
-  env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 TZ=UTC QEMU_CPU="$CPU" \
-    EDGE_OCR_ARM_ROOT="$ROOT" EDGE_OCR_RUNTIME="$runtime" PYTHONDONTWRITEBYTECODE=1 PYTHONNOUSERSITE=1 \
-    PYTHONPATH="$REPO/tests/arm/guest:$site:$REPO" \
-    timeout "$TIMEOUT" "$QEMU" -L "$ROOT" "$ROOT/usr/bin/python$PYVER" "$@"
+  GUEST_PYTHON=(env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 TZ=UTC QEMU_CPU="$CPU"
+    EDGE_OCR_ARM_ROOT="$ROOT" EDGE_OCR_RUNTIME="$runtime" PYTHONDONTWRITEBYTECODE=1 PYTHONNOUSERSITE=1
+    PYTHONPATH="$REPO/tests/arm/guest:$site:$REPO" "$QEMU" -L "$ROOT" "$ROOT/usr/bin/python$PYVER")
+}
+guest() {
+  local GUEST_PYTHON
+  guest_python "$1"
+  shift
+  timeout "$TIMEOUT" "${GUEST_PYTHON[@]}" "$@"
 }
 
 engine_tests() {
@@ -284,11 +289,10 @@ realtime = false
 enabled = false
 EOF
 short_run() {
+  local GUEST_PYTHON
+  guest_python litert
   .venv/bin/python tests/arm/short_run.py --state-dir "$RUN/state" --timeout 900 -- \
-    env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 TZ=UTC QEMU_CPU="$CPU" EDGE_OCR_ARM_ROOT="$ROOT" \
-    PYTHONDONTWRITEBYTECODE=1 PYTHONNOUSERSITE=1 PYTHONPATH="$REPO/tests/arm/guest:$SITE_LITERT:$REPO" \
-    "$QEMU" -L "$ROOT" "$ROOT/usr/bin/python$PYVER" -m edge_ocr run --config "$RUN/run.toml" \
-    --state-dir "$RUN/state"
+    "${GUEST_PYTHON[@]}" -m edge_ocr run --config "$RUN/run.toml" --state-dir "$RUN/state"
 }
 search() {
   guest litert -m edge_ocr search --state-dir "$RUN/state" pump station | tee "$RUN/search-text.txt"

@@ -15,13 +15,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import random
 import shutil
 import sqlite3
-import subprocess
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +26,8 @@ import cv2
 
 from tests.broker import Broker, Recorder
 from tests.daemon_helpers import DaemonProcess, label, mqtt_section, write_config
+from tests.disk import fill, small_disk
+from tests.memory_probe import status
 from tests.waiting import wait_until
 
 DEVICE = "daemon-test"
@@ -73,47 +72,17 @@ class ChaosReport:
 
 
 def _vm_hwm_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        return status(pid).get("VmHWM", 0) / 1024
     return 0.0
-
-
-@contextlib.contextmanager
-def small_disk(where: Path, size_mb: int) -> Iterator[str | None]:
-    """A tmpfs of size_mb at where (root with CAP_SYS_ADMIN): yields None, or why there is none."""
-    where.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(where)], capture_output=True
-    )
-    if done.returncode != 0:
-        yield f"cannot mount a tmpfs ({done.stderr.decode().strip() or 'mount failed'}; not root?)"
-        return
-    try:
-        yield None
-    finally:
-        subprocess.run(["umount", "-l", str(where)], capture_output=True)
-
-
-def fill(folder: Path, keep_bytes: int) -> Path:
-    """A file that takes all free space of folder's filesystem but keep_bytes; remove it to free it."""
-    st = os.statvfs(folder)
-    filler = folder / ".filler"
-    with contextlib.suppress(OSError), filler.open("wb") as fh:  # ENOSPC is the point
-        fh.write(b"\0" * max(0, st.f_bavail * st.f_frsize - keep_bytes))
-    return filler
 
 
 class Chaos:
     """One run: an inbox, a daemon, a broker with persistence, a subscriber, and a seeded random plan."""
 
-    def __init__(self, workdir: Path, seed: int, log: Callable[[str], None] = print) -> None:
+    def __init__(self, workdir: Path, seed: int) -> None:
         self.work = workdir
         self.rng = random.Random(seed)
-        self.log = log
         self.inbox = workdir / "inbox"
         self.state = workdir / "state"  # a tmpfs when possible; the daemon's log goes beside it
         self.report = ChaosReport()
@@ -213,7 +182,7 @@ class Chaos:
         start = time.monotonic()
         self.inbox.mkdir(parents=True)
         with contextlib.ExitStack() as stack:
-            no_disk = stack.enter_context(small_disk(self.state, STATE_MB))
+            no_disk = stack.enter_context(small_disk(self.state, f"{STATE_MB}m"))
             self.can_fill = no_disk is None
             self.report.disk = no_disk or f"tmpfs of {STATE_MB} MB, reserve {RESERVE_MB} MB"
             self.broker = Broker(persistence=True, workdir=self.work / "broker")
@@ -233,8 +202,9 @@ class Chaos:
             self.daemon.start()
             self.daemon.wait_ready()
             names, weights = zip(*ACTIONS.items(), strict=True)
+            first = self.rng.sample(names, len(names))  # every fault at least once, then at random
             while time.monotonic() - start < seconds:
-                action = self.rng.choices(names, weights)[0]
+                action = first.pop() if first else self.rng.choices(names, weights)[0]
                 getattr(self, action)()
             self._free_disk()
             self._check_alive()
@@ -281,7 +251,10 @@ class Chaos:
 
     def _outbox_ids(self) -> list[tuple[str, int]]:
         with contextlib.closing(self._db()) as db:
-            return db.execute("SELECT message_id, sent_ms FROM outbox ORDER BY seq").fetchall()
+            rows = db.execute(
+                "SELECT message_id, sent_ms FROM outbox WHERE topic = ? ORDER BY seq", (SCAN_TOPIC,)
+            )
+            return rows.fetchall()
 
     def _received_ids(self) -> set[str]:
         return {json.loads(m.payload)["message_id"] for m in self.rec.messages(SCAN_TOPIC)}
@@ -347,9 +320,9 @@ class Chaos:
                 self.report.problems.append(f"message {message_id} acknowledged but never received")
 
 
-def run_chaos(seconds: float, seed: int, workdir: Path, log: Callable[[str], None] = print) -> ChaosReport:
+def run_chaos(seconds: float, seed: int, workdir: Path) -> ChaosReport:
     """One chaos run in workdir (left behind for a look when something failed)."""
-    report = Chaos(workdir, seed, log).run(seconds)
+    report = Chaos(workdir, seed).run(seconds)
     if not report.problems:
         shutil.rmtree(workdir, ignore_errors=True)
     return report

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from tests.broker import broker_available
-from tests.chaos_run import Chaos, fill, small_disk
+from tests.chaos_run import Chaos
 from tests.daemon_helpers import DaemonProcess, label, scans, wait_until, write_config, write_image
+from tests.disk import fill, small_disk
 
 NO_BROKER = broker_available()
 
@@ -26,7 +27,7 @@ NO_BROKER = broker_available()
 def test_short_chaos_run_keeps_every_invariant(tmp_path: Path):
     seed = int(os.environ.get("CHAOS_SEED", time.time_ns() % 1_000_000))
     seconds = float(os.environ.get("CHAOS_SECONDS", "45"))
-    report = Chaos(tmp_path, seed, log=lambda _: None).run(seconds)
+    report = Chaos(tmp_path, seed).run(seconds)
     replay = f"replay with CHAOS_SEED={seed} CHAOS_SECONDS={seconds:g}"
     assert not report.problems, f"{replay}\n{report.summary()}"
     # The run did what it is for: files were read across kills of both processes.
@@ -42,7 +43,7 @@ def test_inbox_file_refused_for_a_full_disk_is_read_once_space_returns(tmp_path:
     state, inbox = tmp_path / "state", tmp_path / "inbox"
     inbox.mkdir()
     with contextlib.ExitStack() as stack:
-        why = stack.enter_context(small_disk(state, 24))
+        why = stack.enter_context(small_disk(state, "24m"))
         if why is not None:
             pytest.skip(f"{why}: the full-disk paths are covered in tests/test_store_durability.py")
         config = write_config(

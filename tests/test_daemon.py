@@ -495,3 +495,47 @@ def test_quick_start_reads_the_bundled_footage_and_ends(tmp_path: Path, stack: c
     assert code.returncode == 0, code.stdout + code.stderr
     hits = json.loads(code.stdout)
     assert any(h["symbology"] == "QRCode" and h["text"] == "https://assets.example/00417-PS3" for h in hits)
+
+
+def test_sigterm_during_a_slow_frame_leaves_it_unstored_in_the_inbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """A frame still being read when the stop's wait runs out must not be stored or filed by a closing
+    store (it used to fail half-way with "Cannot operate on a closed database"): said in the log, and the
+    inbox file stays to be read at the next start. In-process, the read held on an event."""
+    import threading
+
+    from edge_ocr import config as config_module
+    from edge_ocr import daemon as daemon_module
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_image(inbox / "valve.png", label(VALVE))
+    path = write_config(
+        tmp_path / "config.toml",
+        source={"kind": "inbox", "path": str(inbox), "inbox_poll_s": 0.1, "inbox_settle_s": 0.1},
+        ocr={"enabled": False},
+    )
+    monkeypatch.setattr(daemon_module, "STOP_JOIN_S", 0.5)
+    daemon = daemon_module.Daemon(config_module.load(path), tmp_path / "state")
+    reading, finish = threading.Event(), threading.Event()
+
+    def slow_read(frame):
+        reading.set()
+        finish.wait(30)
+        raise RuntimeError("the code readers were closed under it")  # what the closed parts did
+
+    monkeypatch.setattr(daemon, "read_frame", slow_read)
+    exit_code: list[int] = []
+    runner = threading.Thread(target=lambda: exit_code.append(daemon.run()))
+    runner.start()
+    assert reading.wait(60), "the inbox file was never read"
+    daemon.request_stop()
+    runner.join(30)
+    assert exit_code == [0]
+    assert "inference thread is still busy" in caplog.text and "not stored" in caplog.text
+    finish.set()  # the read ends now, after the shutdown: nothing may be stored, counted or filed
+    assert wait_until(lambda: not any(t.name == "inference" for t in threading.enumerate()), 10)
+    assert "reading frame" not in caplog.text  # not logged as a failed frame either
+    assert scans(tmp_path / "state") == []
+    assert (inbox / "valve.png").exists() and not list(inbox.rglob("done/*"))

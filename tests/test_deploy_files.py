@@ -480,6 +480,47 @@ def test_health_check_script_compiles():
     assert (ROLE / "files" / "health_check.py").stat().st_mode & stat.S_IXUSR
 
 
+def test_health_check_passes_only_the_new_daemon_on_the_wanted_release_and_pack(tmp_path, monkeypatch):
+    """The rollback hangs on this verdict (healthy, hopeless, why); make test-deploy runs it for real."""
+    import argparse
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("health_check", ROLE / "files" / "health_check.py")
+    hc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hc)
+    (tmp_path / "releases" / "r2").mkdir(parents=True)
+    (tmp_path / "models" / "p2").mkdir(parents=True)
+    args = argparse.Namespace(home=str(tmp_path), release="r2", models="p2", config="c", min_frames=1)
+    healthy = {
+        "pid": 41,
+        "running": True,
+        "models_dir": os.path.realpath(tmp_path / "models" / "p2"),
+        "frames": {"processed": 5, "failed": 0},
+    }
+    unit, st, runs = ("active", 41), dict(healthy), True
+    monkeypatch.setattr(hc, "main_pid", lambda: unit)
+    monkeypatch.setattr(hc, "status", lambda home, config: st)
+    monkeypatch.setattr(hc, "runs_release", lambda pid, release_dir: runs)
+    ok, hopeless, why = hc.check(args)
+    assert ok and not hopeless and why.startswith("healthy: pid 41, release r2, model pack p2, 5 frames")
+
+    unit = ("failed", 0)
+    assert hc.check(args)[:2] == (False, True)  # a failed unit: roll back now
+    unit = ("active", 41)
+    st = {**healthy, "pid": 40}  # the old daemon's status.json: wait
+    assert hc.check(args)[:2] == (False, False)
+    st = {**healthy, "models_dir": "/opt/edge-ocr/models/p1"}
+    assert hc.check(args)[:2] == (False, True)
+    st, runs = dict(healthy), False  # still the previous release's code
+    assert hc.check(args)[:2] == (False, True)
+    runs = True
+    st = {**healthy, "frames": {"processed": 0, "failed": 3}, "last_error": "broken"}
+    ok, hopeless, why = hc.check(args)
+    assert (ok, hopeless) == (False, True) and "0 frames read" in why and "broken" in why
+    st = {**healthy, "frames": {"processed": 0, "failed": 1}}  # not yet: wait for more frames
+    assert hc.check(args)[:2] == (False, False)
+
+
 def test_models_dropin_points_at_the_current_pack_and_verifies(tmp_path):
     text = render("models.conf.j2", role_vars("generic"))
     assert "Environment=EDGE_OCR_MODELS_DIR=/opt/edge-ocr/models/current\n" in text
@@ -514,6 +555,12 @@ def test_bundle_targets_and_their_platform_tags():
         bundle.parse_targets("armv7l-cp311")
     with pytest.raises(SystemExit, match="unknown target"):
         bundle.parse_targets("x86_64-cp39")
+
+
+def test_bundle_carries_the_debian_packages_the_role_installs():
+    yaml = _yaml()
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text(encoding="utf-8"))
+    assert defaults["edge_ocr_apt_packages"] == _bundle_module().DEB_PACKAGES
 
 
 def test_bundle_adds_requirements_whose_markers_hold_only_on_the_target():

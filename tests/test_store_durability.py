@@ -30,6 +30,7 @@ from edge_ocr.store import ImagePolicy, RetentionPolicy, ScanInfo, Store, StoreS
 from edge_ocr.store import images as image_files
 from edge_ocr.store.db import DB_NAME, is_disk_full
 from edge_ocr.store.search import search
+from tests.disk import small_disk
 from tests.store_child import (
     digest_of,
     image_sha_of,
@@ -216,25 +217,11 @@ def test_sigkill_never_loses_an_acknowledged_scan_nor_leaves_half_a_scan(tmp_pat
 
 @contextmanager
 def small_filesystem(where: Path, size: str) -> Iterator[Path]:
-    """A tmpfs of `size` mounted at `where` (root with CAP_SYS_ADMIN), unmounted afterwards."""
-    where.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip(
-            "mounting a tmpfs needs root; the max_page_count and /dev/full tests cover the same paths"
-        )
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(
-            f"cannot mount a tmpfs ({done.stderr.decode().strip()}; no CAP_SYS_ADMIN?): the max_page_count "
-            "and /dev/full tests cover the same StoreFullError paths"
-        )
-    try:
+    """A tmpfs of `size` mounted at `where` (tests/disk.py), or the test skipped with the reason."""
+    with small_disk(where, size) as why:
+        if why:
+            pytest.skip(f"{why}: the max_page_count and /dev/full tests cover the same StoreFullError paths")
         yield where
-    finally:
-        if subprocess.run(["umount", str(where)], capture_output=True).returncode != 0:
-            subprocess.run(["umount", "-l", str(where)], check=True)
 
 
 def fill_file(path: Path, size: int) -> None:

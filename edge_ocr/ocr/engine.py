@@ -81,6 +81,17 @@ def build_second_opinion(
     return SecondOpinion(reader, charset, f"{pack.name}/{pack.variant}")
 
 
+def low_memory_tile(pack: ModelPack) -> tuple[int, int]:
+    """The detector's input in low-memory mode: LOW_MEMORY_TILE, or the model's own if smaller."""
+    side = min(defaults.LOW_MEMORY_TILE, pack.det.input_shape[1], pack.det.input_shape[2])
+    return side, side
+
+
+def second_opinion_copies(low_memory: bool, threads: int) -> int:
+    """Side-by-side copies of the second opinion's recogniser: one in low-memory mode."""
+    return 1 if low_memory else max(1, min(SECOND_OPINION_COPIES, threads))
+
+
 def build_pipeline(
     pack: ModelPack,
     settings: EngineSettings,
@@ -93,8 +104,7 @@ def build_pipeline(
     detector_settings = settings.detector
     if low_memory:  # every model loaded only while its stage runs; the detector on smaller tiles
         open_model = partial(open_model, on_demand=True)
-        tile = min(defaults.LOW_MEMORY_TILE, *fit)
-        det = open_model(pack.det.path, settings.threads, (tile, tile))
+        det = open_model(pack.det.path, settings.threads, low_memory_tile(pack))
         detector_settings = replace(detector_settings, overlap=defaults.LOW_MEMORY_OVERLAP)
     else:
         det = open_model(pack.det.path, settings.threads)
@@ -104,7 +114,7 @@ def build_pipeline(
         det, pack.det_mean, pack.det_std, detector_settings, logits=pack.det_output == "logits", fit=fit
     )
     classifier = OrientationClassifier(cls) if cls else None
-    copies = 1 if low_memory else SECOND_OPINION_COPIES
+    copies = second_opinion_copies(low_memory, settings.threads)
     opinion = build_second_opinion(second, settings.threads, open_model, copies) if second else None
     return OcrPipeline(detector, recogniser, classifier, charset, settings.options, opinion)
 

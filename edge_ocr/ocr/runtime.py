@@ -127,6 +127,15 @@ def _tensor_shapes(content: bytes, interpreter_cls: type) -> dict[int, list[int]
     return {t["index"]: [int(d) for d in t["shape"]] for t in interp.get_tensor_details()}
 
 
+def reshaped_content(path: Path, input_hw: tuple[int, int], interpreter_cls: type) -> bytes:
+    """The model file's bytes rewritten for a smaller input (reshape.py), shapes measured by this runtime."""
+    _check_tflite(path)
+    try:
+        return reshaped_model(path, *input_hw, lambda b: _tensor_shapes(b, interpreter_cls))
+    except (ValueError, RuntimeError, SystemError, struct.error, IndexError) as exc:
+        raise ModelError(f"model file {path}: cannot run it at {input_hw}: {exc}") from exc
+
+
 def _interpreter_from(module: str) -> type:
     """Import an Interpreter class, so a missing runtime is a clear error, not a crash."""
     return importlib.import_module(module).Interpreter
@@ -164,13 +173,7 @@ def tflite_factory(runtime: str = "auto") -> tuple[str, SessionFactory]:
     def open_model(
         path: Path, threads: int, input_hw: tuple[int, int] | None = None, on_demand: bool = False
     ) -> Session:
-        content = None
-        if input_hw is not None:
-            _check_tflite(path)
-            try:
-                content = reshaped_model(path, *input_hw, lambda b: _tensor_shapes(b, cls))
-            except (ValueError, RuntimeError, SystemError, struct.error, IndexError) as exc:
-                raise ModelError(f"model file {path}: cannot run it at {input_hw}: {exc}") from exc
+        content = None if input_hw is None else reshaped_content(path, input_hw, cls)
         if on_demand:
             return OnDemandSession(lambda: TFLiteSession(path, threads, cls, content))
         return TFLiteSession(path, threads, cls, content)

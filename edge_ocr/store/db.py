@@ -33,6 +33,7 @@ from edge_ocr.store.settings import StoreSettings
 DB_NAME = "edge_ocr.db"
 _SQLITE_FULL = 13
 _SQLITE_READONLY_DIRECTORY = 1544  # SQLITE_READONLY | (6 << 8): -wal/-shm cannot be created
+FULL_BELOW_BYTES = 64 * 1024  # less free space than this is a full disk, whatever the configured reserve
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class Store:
                 self.state_dir.mkdir(parents=True, exist_ok=True)
             self.conn = self._connect()
         except (sqlite3.Error, OSError) as exc:
-            if is_disk_full(exc) or _free_bytes(self.state_dir) < 64 * 1024:
+            if is_disk_full(exc) or _free_bytes(self.state_dir) < FULL_BELOW_BYTES:
                 self.disk_full = True
                 raise StoreFullError(
                     f"{self.path}: cannot open the store: the disk is full ({exc}); free some space"
@@ -221,8 +222,8 @@ class Store:
                 raise
 
     def has_room(self) -> bool:
-        """Whether free space is above the reserve again (at least 64 KiB): a refused scan may be retried."""
-        return _free_bytes(self.state_dir) >= max(self.settings.retention.min_free_bytes, 64 * 1024)
+        """Whether free space is above the reserve again (and not full): a refused scan may be retried."""
+        return _free_bytes(self.state_dir) >= max(self.settings.retention.min_free_bytes, FULL_BELOW_BYTES)
 
     def _check_free_space(self) -> None:
         """Refuse before the disk is completely full: the OS, logs and the WAL need room too."""

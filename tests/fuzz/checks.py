@@ -10,13 +10,16 @@ from tests.fuzz.client import Reply
 # once warm): a decoded bomb would pass this by gigabytes.
 IMAGE_PEAK_MB = 1024
 MAX_LINE = 500  # characters in one line of a message: values are not echoed whole
+MAX_LINES = 100  # lines in one message (a config with many bad keys says each once; fuzzed ones have <= 36)
 
 
 def _fine(reply: Reply, what: str) -> None:
     assert reply.outcome in ("read", "refused"), f"{what}: {reply.message}\n{reply.traceback}"
     if reply.outcome == "refused":
         assert reply.message.strip(), f"{what}: refused without a reason"
-        longest = max(len(line) for line in reply.message.splitlines())
+        lines = reply.message.splitlines()
+        assert len(lines) <= MAX_LINES, f"{what}: a {len(lines)}-line message"
+        longest = max(len(line) for line in lines)
         assert longest < MAX_LINE, f"{what}: a {longest}-character line in the message"
         assert "Traceback" not in reply.message, f"{what}: {reply.message}"
 
